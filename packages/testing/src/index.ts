@@ -21,3 +21,4 @@ export {
 } from './postgres.js';
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from './private-redis.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
+export { migratedTemplate, createMigratedDatabase } from './kisjobs-db.js';

@@ -1,0 +1,78 @@
+/**
+ * @kisjobs/db: the Prisma client factory (server Postgres or embedded PGlite), the migration runner, and
+ * small repositories for the hot paths of the scheduler (run ingestion, log lines, executors, due jobs).
+ *
+ * Words: a *job* is a scheduled flow; a *run* is one execution of a job (one per fire, shard and attempt);
+ * an *executor* is a registered worker process; a *scene* groups jobs for access control.
+ */
+export { DbError, isDbError, type DbErrorCode } from './errors.js';
+export type { DbTarget } from './target.js';
+export { createDb, type Db, type DbClient, type CreateDbOptions, type PrismaClient } from './client.js';
+export { migrate, MIGRATION_LOCK_SQL_KEY, type MigrateOptions, type MigrateResult } from './migrate.js';
+export {
+  createMigration,
+  diffSchemaAgainstMigrations,
+  type CreateMigrationOptions,
+  type CreatedMigration,
+  type SchemaDiff,
+  type SchemaDiffOptions,
+} from './schema-diff.js';
+export {
+  defaultMigrationsDir,
+  defaultSchemaPath,
+  readMigrations,
+  migrationNames,
+  migrationsFingerprint,
+} from './migrations-folder.js';
+export { schemaEngineVersion, type EngineLogLine, type EngineLogger } from './schema-engine.js';
+export { newId } from './ids.js';
+export * from './vocabulary.js';
+
+export { insertRuns, type NewRun } from './repos/runs-insert.js';
+export {
+  applyRunEvents,
+  type RunEvent,
+  type RunEventType,
+  type RunTransition,
+  type ApplyRunEventsResult,
+} from './repos/run-events.js';
+export { listRuns, type RunFilter, type PageRequest, type Page } from './repos/runs-list.js';
+export { insertRunLogLines, listRunLogLines, type NewRunLogLine } from './repos/run-logs.js';
+export {
+  registerExecutor,
+  recordExecutorHeartbeats,
+  markExecutorsOffline,
+  setExecutorStatus,
+  listExecutorEvents,
+  type ExecutorRegistration,
+  type ExecutorChange,
+} from './repos/executors.js';
+export {
+  getJob,
+  claimDueJobs,
+  withDueJobs,
+  setJobFireTimes,
+  updateJobAtVersion,
+  type DueJobsRequest,
+  type JobFireTimes,
+} from './repos/jobs.js';
+
+/** Model types and the `Prisma` namespace of the generated client, for callers that query directly. */
+export { Prisma } from './generated/prisma/client.js';
+export type {
+  User,
+  Session,
+  ApiToken,
+  Scene,
+  SceneGrant,
+  ExecutorGroup,
+  Executor,
+  ExecutorEvent,
+  ConfigDocument,
+  ConfigVersion,
+  Job,
+  Run,
+  RunLogLine,
+  AlertDelivery,
+  AuditEvent,
+} from './generated/prisma/client.js';
