@@ -11,3 +11,70 @@
  * - registry: an instance holding function implementations, connector types and loaded config. No globals.
  */
 export * from './config/index.js';
+
+export { FlowRegistry, DEFAULT_MAX_STEPS, DEFAULT_CONNECTOR_INIT_TIMEOUT_MS } from './engine/registry.js';
+export { defineFunction, defineConnectorType } from './authoring.js';
+export type { TypedFunctionInit, UntypedFunctionInit } from './authoring.js';
+export { actions, type FlowAction, type FlowActionKind } from './engine/actions.js';
+export { combineHooks } from './engine/hooks.js';
+export { createNoopLogger, withFields } from './engine/logger.js';
+export {
+  FLOW_ERROR_CODES,
+  FlowError,
+  FlowNotFoundError,
+  FlowDisabledError,
+  FunctionNotRegisteredError,
+  SourceMustMissingError,
+  InputInvalidError,
+  FunctionFailedError,
+  FunctionTimeoutError,
+  UnknownJumpTargetError,
+  StepLimitExceededError,
+  ConnectorNotFoundError,
+  ConnectorTypeNotRegisteredError,
+  ConnectorInitFailedError,
+  CancelledError,
+  NonRetryableError,
+  FlowConfigError,
+  DuplicateRegistrationError,
+  type FlowErrorCode,
+  type FlowRunError,
+  type RegistryErrorCode,
+} from './engine/errors.js';
+export type {
+  AnyFunctionDefinition,
+  Connector,
+  ConnectorFactory,
+  ConnectorHelpers,
+  ConnectorType,
+  EndedBy,
+  FlowEndEvent,
+  FlowHooks,
+  FlowLogger,
+  FlowRegistryOptions,
+  FlowRunFailure,
+  FlowRunResult,
+  FlowRunSuccess,
+  FunctionContext,
+  FunctionDefinition,
+  FunctionEndEvent,
+  FunctionHandler,
+  FunctionResult,
+  FunctionSummary,
+  LogFields,
+  MetaMap,
+  RegistryDescription,
+  RowSchema,
+  RunIdentity,
+  RunOptions,
+  RunStatus,
+} from './engine/types.js';
+export {
+  redisConnectorType,
+  createRedisConnector,
+  type RedisConnector,
+  type HashIncrement,
+} from './connectors/redis.js';
+export { redisSettings, type RedisSettings } from './connectors/redis-settings.js';
+export { createFlowMetrics, FLOW_METRIC_NAMES } from './metrics/prometheus.js';
+export { startPrometheusServer, parseListenAddress, type PrometheusServer } from './metrics/server.js';

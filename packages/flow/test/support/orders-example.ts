@@ -1,0 +1,97 @@
+/**
+ * The worked example of docs/flows-authoring.md: a periodic aggregation of orders per user,
+ * VerifyOrder -> SumUserOrders -> SaveUserTotals (Redis) -> ReportUserTotals, and LoadUserTotals to read the
+ * totals back. The doc quotes this file; orders-example.test.ts runs it against the doc's YAML.
+ */
+import { z } from 'zod';
+import { defineFunction, redisConnectorType } from '../../src/index.js';
+
+export const Order = z.object({
+  order_id: z.string(),
+  user_id: z.string(),
+  amount_cents: z.number().int(),
+  status: z.enum(['paid', 'pending', 'refunded']),
+});
+export type Order = z.infer<typeof Order>;
+
+export const UserTotal = z.object({
+  user_id: z.string(),
+  total_cents: z.number().int(),
+  orders: z.number().int(),
+});
+export type UserTotal = z.infer<typeof UserTotal>;
+
+/** Verify: keep paid orders of at least `min_cents`. */
+export const verifyOrder = defineFunction({
+  name: 'VerifyOrder',
+  input: Order,
+  handler: (ctx) => {
+    const minCents = Number(ctx.param('min_cents', '1'));
+    for (const order of ctx.rows) {
+      if (order.status === 'paid' && order.amount_cents >= minCents) ctx.commit(order);
+    }
+  },
+});
+
+/** Calculate: one row per user with the sum and the count of their orders. */
+export const sumUserOrders = defineFunction({
+  name: 'SumUserOrders',
+  input: Order,
+  handler: (ctx) => {
+    const totals = new Map<string, UserTotal>();
+    for (const order of ctx.rows) {
+      const total = totals.get(order.user_id) ?? { user_id: order.user_id, total_cents: 0, orders: 0 };
+      total.total_cents += order.amount_cents;
+      total.orders += 1;
+      totals.set(order.user_id, total);
+    }
+    ctx.commitMany(totals.values());
+  },
+});
+
+/** Save: add this batch to each user's running totals, `HINCRBY` under the connector's key prefix. */
+export const saveUserTotals = defineFunction({
+  name: 'SaveUserTotals',
+  input: UserTotal,
+  connector: redisConnectorType,
+  handler: async (ctx) => {
+    await ctx.connector.hincrbyMany(
+      ctx.rows.flatMap((t) => [
+        { key: ['user', t.user_id], field: 'total_cents', by: t.total_cents },
+        { key: ['user', t.user_id], field: 'orders', by: t.orders },
+      ]),
+    );
+    ctx.commitMany(ctx.rows);
+  },
+});
+
+/** Expand: one summary row for the run (a sink would publish it; here it is the run's output). */
+export const reportUserTotals = defineFunction({
+  name: 'ReportUserTotals',
+  input: UserTotal,
+  handler: (ctx) => {
+    const totalCents = ctx.rows.reduce((sum, t) => sum + t.total_cents, 0);
+    ctx.logger.info('orders aggregated', { users: ctx.rows.length, totalCents });
+    ctx.commit({ users: ctx.rows.length, total_cents: totalCents });
+  },
+});
+
+/** Load: the running totals of the requested users. */
+export const loadUserTotals = defineFunction({
+  name: 'LoadUserTotals',
+  input: z.object({ user_id: z.string() }),
+  connector: redisConnectorType,
+  handler: async (ctx) => {
+    const hashes = await ctx.connector.hgetallMany(ctx.rows.map((r) => ['user', r.user_id]));
+    ctx.rows.forEach((row, i) => {
+      const hash = hashes[i] ?? {};
+      ctx.commit({
+        user_id: row.user_id,
+        total_cents: Number(hash.total_cents ?? 0),
+        orders: Number(hash.orders ?? 0),
+      });
+    });
+  },
+});
+
+export const orderFunctions = [verifyOrder, sumUserOrders, saveUserTotals, reportUserTotals, loadUserTotals];
