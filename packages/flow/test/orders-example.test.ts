@@ -1,5 +1,5 @@
 /**
- * docs/flows-authoring.md's worked example, end to end: the YAML block of the doc, loaded with the config
+ * docs/flows.md's worked example, end to end: the YAML block of the doc, loaded with the config
  * loader, the example functions, and a real Redis (a Save flow writes per-user totals, a Load flow reads
  * them back).
  */
@@ -24,14 +24,14 @@ import {
   type Order,
 } from './support/orders-example.js';
 
-const DOC = new URL('../../../docs/flows-authoring.md', import.meta.url);
+const DOC = new URL('../../../docs/flows.md', import.meta.url);
 
 /** The doc's YAML block, pointed at the test Redis and a key prefix of this test. */
 async function docConfig(redis: TestRedis): Promise<KisConfig> {
   const markdown = await readFile(DOC, 'utf8');
   const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
-  if (block === undefined) throw new Error('docs/flows-authoring.md has no yaml block');
-  const loaded = parseConfigSources([{ file: 'flows-authoring.md', text: block }]);
+  if (block === undefined) throw new Error('docs/flows.md has no yaml block');
+  const loaded = parseConfigSources([{ file: 'flows.md', text: block }]);
   if (!loaded.ok) throw new Error(loaded.issues.map(formatIssue).join('\n'));
   const store = loaded.config.conns.OrderStore;
   if (store === undefined) throw new Error('the example has no OrderStore connector');
@@ -61,7 +61,7 @@ const order = (
   status,
 });
 
-describe('docs/flows-authoring.md worked example', () => {
+describe('docs/flows.md worked example', () => {
   it('aggregates order totals per user into Redis and reads them back', async () => {
     const config = await docConfig(redis);
     expect(config.funcs.SaveUserTotals).toMatchObject({ mode: 'Save', retryTimes: 2, retryDelayMs: 200 });

@@ -1,5 +1,5 @@
 /**
- * The worked example of docs/flows-authoring.md: a periodic aggregation of orders per user,
+ * The worked example of docs/flows.md: a periodic aggregation of orders per user,
  * VerifyOrder -> SumUserOrders -> SaveUserTotals (Redis) -> ReportUserTotals, and LoadUserTotals to read the
  * totals back. The doc quotes this file; orders-example.test.ts runs it against the doc's YAML.
  */
