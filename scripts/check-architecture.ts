@@ -85,7 +85,7 @@ function resolveRelative(from: string, spec: string): string | undefined {
 const violations: string[] = [];
 const byName = workspaces();
 const files: string[] = [];
-for (const group of ['packages', 'apps', ...crossWorkspaceTestRoots, 'scripts'])
+for (const group of ['packages', 'apps', ...crossWorkspaceTestRoots, 'scripts', 'examples'])
   walk(join(root, group), files);
 
 const graph = new Map<string, string[]>();

@@ -1,10 +1,11 @@
 /**
  * The worked example of docs/flows.md: a periodic aggregation of orders per user,
  * VerifyOrder -> SumUserOrders -> SaveUserTotals (Redis) -> ReportUserTotals, and LoadUserTotals to read the
- * totals back. The doc quotes this file; orders-example.test.ts runs it against the doc's YAML.
+ * totals back. The doc quotes this file and examples/orders/orders.yml; packages/flow/test/orders-example.test.ts
+ * runs them against a real Redis, and `npm run dev` runs them from the command line.
  */
 import { z } from 'zod';
-import { defineFunction, redisConnectorType } from '../../src/index.js';
+import { defineFunction, redisConnectorType } from '@kisjobs/flow';
 
 export const Order = z.object({
   order_id: z.string(),

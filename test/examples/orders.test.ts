@@ -1,7 +1,7 @@
 /**
- * docs/flows.md's worked example, end to end: the YAML block of the doc, loaded with the config
- * loader, the example functions, and a real Redis (a Save flow writes per-user totals, a Load flow reads
- * them back).
+ * The worked example (examples/orders, quoted by docs/flows.md), end to end: its YAML loaded with the
+ * config loader, its functions, and a real Redis (a Save flow writes per-user totals, a Load flow reads them
+ * back). The doc's YAML block must be the example file, so the doc cannot drift from what is tested.
  */
 import { readFile } from 'node:fs/promises';
 import { useTestRedis, type TestRedis } from '@kisjobs/testing';
@@ -11,9 +11,11 @@ import {
   formatIssue,
   parseConfigSources,
   redisConnectorType,
+  type FlowLogger,
+  type FlowRunResult,
+  type FlowRunSuccess,
   type KisConfig,
-} from '../src/index.js';
-import { expectSuccess, memoryLogger } from './support/config-builders.js';
+} from '@kisjobs/flow';
 import {
   orderFunctions,
   loadUserTotals,
@@ -22,16 +24,32 @@ import {
   sumUserOrders,
   verifyOrder,
   type Order,
-} from './support/orders-example.js';
+} from '../../examples/orders/functions.js';
 
-const DOC = new URL('../../../docs/flows.md', import.meta.url);
+const DOC = new URL('../../docs/flows.md', import.meta.url);
+const EXAMPLE_YAML = new URL('../../examples/orders/orders.yml', import.meta.url);
 
-/** The doc's YAML block, pointed at the test Redis and a key prefix of this test. */
+function memoryLogger(): {
+  lines: { level: string; msg: string; fields?: Record<string, unknown> }[];
+  logger: FlowLogger;
+} {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields?: Readonly<Record<string, unknown>>) => {
+    lines.push({ level, msg, fields: fields === undefined ? undefined : { ...fields } });
+  };
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+function expectSuccess(result: FlowRunResult): FlowRunSuccess {
+  if (!result.ok)
+    throw new Error(`expected the run to succeed: ${result.error.code} ${result.error.message}`);
+  return result;
+}
+
+/** The example's YAML, pointed at the test Redis and a key prefix of this test. */
 async function docConfig(redis: TestRedis): Promise<KisConfig> {
-  const markdown = await readFile(DOC, 'utf8');
-  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
-  if (block === undefined) throw new Error('docs/flows.md has no yaml block');
-  const loaded = parseConfigSources([{ file: 'flows.md', text: block }]);
+  const text = await readFile(EXAMPLE_YAML, 'utf8');
+  const loaded = parseConfigSources([{ file: 'orders.yml', text }]);
   if (!loaded.ok) throw new Error(loaded.issues.map(formatIssue).join('\n'));
   const store = loaded.config.conns.OrderStore;
   if (store === undefined) throw new Error('the example has no OrderStore connector');
@@ -61,7 +79,13 @@ const order = (
   status,
 });
 
-describe('docs/flows.md worked example', () => {
+describe('the orders example (docs/flows.md worked example)', () => {
+  it('is quoted verbatim by the doc', async () => {
+    const markdown = await readFile(DOC, 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
+    expect(block).toBe(await readFile(EXAMPLE_YAML, 'utf8'));
+  });
+
   it('aggregates order totals per user into Redis and reads them back', async () => {
     const config = await docConfig(redis);
     expect(config.funcs.SaveUserTotals).toMatchObject({ mode: 'Save', retryTimes: 2, retryDelayMs: 200 });
