@@ -2,8 +2,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { useTestRedis, type TestRedis } from '@kisjobs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlowRegistry, defineFunction, redisConnectorType, type RedisConnector } from '../src/index.js';
-import { conn, expectFailure, expectSuccess, flow, func, kisConfig } from './support/config-builders.js';
-import { orderFunctions } from './support/orders-example.js';
+import { conn, expectFailure, flow, func, kisConfig } from './support/config-builders.js';
 
 let redis: TestRedis;
 beforeEach(async () => {
@@ -13,65 +12,7 @@ afterEach(async () => {
   await redis.close();
 });
 
-const ok = expectSuccess;
-
-/** The Save -> Load pair of the worked example, on a hand-built config (no YAML). */
-function ordersRegistry() {
-  const registry = new FlowRegistry();
-  registry.registerConnectorType(redisConnectorType);
-  for (const def of orderFunctions) registry.registerFunction(def);
-  registry.loadConfig(
-    kisConfig({
-      funcs: [
-        func('VerifyOrder', { mode: 'Verify', must: ['order_id', 'user_id'] }),
-        func('SumUserOrders', { mode: 'Calculate' }),
-        func('SaveUserTotals', { mode: 'Save', connectorName: 'OrderStore', must: ['user_id'] }),
-        func('LoadUserTotals', { mode: 'Load', connectorName: 'OrderStore', must: ['user_id'] }),
-      ],
-      conns: [conn('OrderStore', 'redis', { addrs: redis.url, key: `${redis.prefix}:orders` })],
-      flows: [
-        flow('AggregateOrders', ['VerifyOrder', 'SumUserOrders', 'SaveUserTotals']),
-        flow('ReadUserTotals', ['LoadUserTotals']),
-      ],
-    }),
-  );
-  return registry;
-}
-
 describe('redis connector (real Redis)', () => {
-  it('Save -> Load: one flow writes per-user aggregates with HINCRBY, another reads them back', async () => {
-    const registry = ordersRegistry();
-    const batch1 = [
-      { order_id: 'o1', user_id: 'alice', amount_cents: 1250, status: 'paid' },
-      { order_id: 'o2', user_id: 'bob', amount_cents: 500, status: 'paid' },
-      { order_id: 'o3', user_id: 'alice', amount_cents: 750, status: 'paid' },
-      { order_id: 'o4', user_id: 'bob', amount_cents: 9999, status: 'refunded' },
-    ];
-    const batch2 = [{ order_id: 'o5', user_id: 'alice', amount_cents: 100, status: 'paid' }];
-    expect(ok(await registry.run('AggregateOrders', { rows: batch1 })).output).toEqual([
-      { user_id: 'alice', total_cents: 2000, orders: 2 },
-      { user_id: 'bob', total_cents: 500, orders: 1 },
-    ]);
-    ok(await registry.run('AggregateOrders', { rows: batch2 }));
-
-    const loaded = ok(
-      await registry.run('ReadUserTotals', {
-        rows: [{ user_id: 'alice' }, { user_id: 'bob' }, { user_id: 'carol' }],
-      }),
-    );
-    expect(loaded.output).toEqual([
-      { user_id: 'alice', total_cents: 2100, orders: 3 },
-      { user_id: 'bob', total_cents: 500, orders: 1 },
-      { user_id: 'carol', total_cents: 0, orders: 0 },
-    ]);
-    // The keys sit under the connector's key prefix.
-    expect(await redis.client.hgetall(`${redis.prefix}:orders:user:alice`)).toEqual({
-      total_cents: '2100',
-      orders: '3',
-    });
-    await registry.close();
-  });
-
   it('is initialised once under 50 concurrent first runs (one Redis connection), and close() closes it', async () => {
     const clientName = `kjflow_${redis.prefix.replace(/[^a-z0-9]/g, '')}`;
     const seen = new Set<RedisConnector>();
