@@ -87,6 +87,27 @@ describe('ThreadPool isolation', () => {
     expect(await pool.run('z', { kind: 'echo', value: 3 })).toEqual({ kind: 'done', output: 'T:6' });
   });
 
+  it('settles a task stopped while it waits for a thread at once, without waiting for one', async () => {
+    const pool = makePool(1);
+    const busy = pool.run('busy', { kind: 'sleep', ms: 1_500 });
+    const waiting = pool.run('waiting', { kind: 'echo', value: 1 });
+    const stoppedAt = Date.now();
+    pool.stop('waiting');
+    expect(await waiting).toEqual({ kind: 'killed', stopReason: 'cancelled' });
+    expect(Date.now() - stoppedAt).toBeLessThan(200);
+    expect(pool.isRunning('busy')).toBe(true);
+    expect(await busy).toEqual({ kind: 'done', output: 'slept' });
+  });
+
+  it('counts a task timeout from the moment it has a thread, not while it waits for one', async () => {
+    const pool = makePool(1);
+    await pool.warm();
+    const first = pool.run('first', { kind: 'sleep', ms: 500 });
+    const second = pool.run('second', { kind: 'echo', value: 7 }, { timeoutMs: 200 });
+    expect(await first).toEqual({ kind: 'done', output: 'slept' });
+    expect(await second).toEqual({ kind: 'done', output: 'T:14' });
+  });
+
   it('queues tasks beyond its size and runs them as threads free up', async () => {
     const pool = makePool(2);
     const outcomes = await Promise.all(

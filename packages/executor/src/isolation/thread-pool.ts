@@ -34,7 +34,10 @@ export type TaskOutcome<TOutput> =
 
 export interface RunTaskOptions<TEvent> {
   readonly onEvent?: (event: TEvent) => void;
-  /** Whole-task time limit; at expiry the task is stopped with reason 'timeout'. */
+  /**
+   * Whole-task time limit, counted from the moment the task is handed to its thread (time spent waiting
+   * for a free thread does not count); at expiry the task is stopped with reason 'timeout'.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -58,6 +61,7 @@ interface ActiveTask {
   stopReason?: StopReason;
   killTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
+  readonly timeoutMs?: number;
   settle(outcome: TaskOutcome<unknown>): void;
   onEvent?: (event: unknown) => void;
 }
@@ -110,11 +114,9 @@ export class ThreadPool<TInput, TEvent, TOutput> {
           resolve(outcome as TaskOutcome<TOutput>);
         },
         onEvent: options.onEvent as ((event: unknown) => void) | undefined,
+        timeoutMs: options.timeoutMs,
       };
       this.tasks.set(taskId, task);
-      if (options.timeoutMs !== undefined) {
-        task.timeoutTimer = setTimeout(() => this.stop(taskId, 'timeout'), options.timeoutMs);
-      }
       void this.start(task, input);
     });
   }
@@ -137,7 +139,18 @@ export class ThreadPool<TInput, TEvent, TOutput> {
     task.thread = thread;
     thread.task = task;
     const message: ToThread<TInput> = { type: 'task', taskId: task.taskId, input };
-    thread.worker.postMessage(message);
+    try {
+      thread.worker.postMessage(message);
+    } catch (error) {
+      // The input could not be cloned (a function, a symbol...): the thread never saw the task.
+      task.settle({ kind: 'crashed', message: error instanceof Error ? error.message : String(error) });
+      this.release(thread);
+      return;
+    }
+    if (task.timeoutMs !== undefined) {
+      const taskId = task.taskId;
+      task.timeoutTimer = setTimeout(() => this.stop(taskId, 'timeout'), task.timeoutMs);
+    }
   }
 
   /** Asks a running task to stop; kills its thread if it has not finished after the grace period. */
@@ -147,7 +160,11 @@ export class ThreadPool<TInput, TEvent, TOutput> {
     if (task.stopReason !== undefined) return true;
     task.stopReason = reason;
     const thread = task.thread;
-    if (thread === undefined) return true; // `start` settles it when its thread arrives
+    if (thread === undefined) {
+      // Still waiting for a thread: it ends now, and `start` hands the thread on when it arrives.
+      task.settle({ kind: 'killed', stopReason: reason });
+      return true;
+    }
     const message: ToThread<TInput> = { type: 'cancel', taskId, reason };
     thread.worker.postMessage(message);
     task.killTimer = setTimeout(() => {

@@ -1,0 +1,242 @@
+/**
+ * Run events → Redis streams (DESIGN §2.3: no result lost). Lifecycle events (started, progress, finished)
+ * are XADDed at once to the events stream; log lines are batched (one pipeline per flush, every
+ * `flushIntervalMs` or `batchLines` lines) to the logs stream, and each line is also PUBLISHed to the run's
+ * live tail channel (best effort). Every entry is `kind runEvent payload <RunEvent JSON>`; nothing is ever
+ * trimmed. All writes share one connection, so they reach Redis in the order they were made, and while
+ * Redis is down they wait in ioredis' offline queue rather than being dropped.
+ */
+import type { Redis } from 'ioredis';
+import {
+  STREAM_FIELDS,
+  encodePayload,
+  newId,
+  type FunctionSummary,
+  type Keyspace,
+  type RedisPayloadInput,
+  type RunEvent,
+} from '@kisjobs/protocol';
+import { errorMessage, type ExecutorLogger } from './logger.js';
+import { EXECUTOR_RUN_ERROR_CODES } from './local-protocol.js';
+import type { FinishedFields } from './outcome.js';
+import type { RunThreadEvent } from './run-task.js';
+
+export interface EventsWriterOptions {
+  readonly redis: Redis;
+  readonly keyspace: Keyspace;
+  readonly instanceId: string;
+  readonly flushIntervalMs: number;
+  readonly batchLines: number;
+  readonly logger: ExecutorLogger;
+}
+
+type EventInput = RedisPayloadInput<'runEvent'>;
+type LogLine = Extract<RunThreadEvent, { type: 'log' }>;
+
+/** A finished event that Redis refused is tried again this many times (connection loss is not a refusal). */
+const FINISHED_TRIES = 5;
+const FINISHED_RETRY_MS = 500;
+
+export class EventsWriter {
+  readonly #o: EventsWriterOptions;
+  #batch: { readonly runId: string; readonly payload: string }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(options: EventsWriterOptions) {
+    this.#o = options;
+  }
+
+  /** The events of one delivery of a run: `seq` counts from 0 across all its events. */
+  open(runId: string, attempt: number): RunEvents {
+    return new RunEvents(this, { runId, attempt, instanceId: this.#o.instanceId });
+  }
+
+  /** Appends one lifecycle event now. Resolves true once Redis has it; never rejects. */
+  append(event: EventInput, tries = 1): Promise<boolean> {
+    let payload: string;
+    try {
+      payload = encodePayload('runEvent', event);
+    } catch (error) {
+      this.#o.logger.error('run event failed validation; not sent', {
+        runId: event.runId,
+        error: errorMessage(error),
+      });
+      return Promise.resolve(false);
+    }
+    const stream = this.#o.keyspace.streamForRunEvent(event.type);
+    return this.#track(this.#xadd(stream, payload, event, tries));
+  }
+
+  /** Queues a log line for the next batch. */
+  queueLog(event: EventInput): void {
+    let payload: string;
+    try {
+      payload = encodePayload('runEvent', event);
+    } catch (error) {
+      this.#o.logger.warn('run log line failed validation; dropped', {
+        runId: event.runId,
+        error: errorMessage(error),
+      });
+      return;
+    }
+    this.#batch.push({ runId: event.runId, payload });
+    if (this.#batch.length >= this.#o.batchLines) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#o.flushIntervalMs);
+  }
+
+  /** Sends the queued log lines as one pipeline; resolves when Redis has them. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#batch;
+    if (batch.length === 0) return Promise.resolve();
+    this.#batch = [];
+    const ks = this.#o.keyspace;
+    const pipeline = this.#o.redis.pipeline();
+    for (const line of batch) {
+      pipeline.xadd(
+        ks.runLogsStream(),
+        '*',
+        STREAM_FIELDS.kind,
+        'runEvent',
+        STREAM_FIELDS.payload,
+        line.payload,
+      );
+      pipeline.publish(ks.liveLogChannel(line.runId), line.payload);
+    }
+    const sent = pipeline.exec().then(
+      (results) => {
+        const failed = (results ?? []).filter(([error], i) => error !== null && i % 2 === 0);
+        if (failed.length > 0) {
+          this.#o.logger.error('run log lines were refused by Redis', {
+            lines: failed.length,
+            error: errorMessage(failed[0]?.[0]),
+          });
+        }
+      },
+      (error: unknown) =>
+        this.#o.logger.error('run log lines could not be written', {
+          lines: batch.length,
+          error: errorMessage(error),
+        }),
+    );
+    return this.#track(sent);
+  }
+
+  /** Flushes the log lines and waits for every write under way. */
+  async close(): Promise<void> {
+    await this.flush();
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  async #xadd(stream: string, payload: string, event: EventInput, tries: number): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#o.redis.xadd(stream, '*', STREAM_FIELDS.kind, 'runEvent', STREAM_FIELDS.payload, payload);
+        return true;
+      } catch (error) {
+        const last = attempt >= tries;
+        this.#o.logger.error(
+          last ? 'run event could not be written; lost' : 'run event refused by Redis; retrying',
+          {
+            runId: event.runId,
+            type: event.type,
+            attempt,
+            error: errorMessage(error),
+          },
+        );
+        if (last) return false;
+        await new Promise((resolve) => setTimeout(resolve, FINISHED_RETRY_MS));
+      }
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    const done = promise.then(() => undefined);
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+    return promise;
+  }
+}
+
+interface RunIdentity {
+  readonly runId: string;
+  readonly attempt: number;
+  readonly instanceId: string;
+}
+
+export class RunEvents {
+  readonly #writer: EventsWriter;
+  readonly #id: RunIdentity;
+  readonly #pending: Promise<boolean>[] = [];
+  #seq = 0;
+
+  constructor(writer: EventsWriter, id: RunIdentity) {
+    this.#writer = writer;
+    this.#id = id;
+  }
+
+  get runId(): string {
+    return this.#id.runId;
+  }
+
+  started(): void {
+    this.#pending.push(this.#writer.append({ ...this.#base(), type: 'started' }));
+  }
+
+  log(line: LogLine): void {
+    this.#writer.queueLog({
+      ...this.#base(),
+      type: 'log',
+      level: line.level,
+      message: line.message,
+      ...(line.funcName === undefined ? {} : { funcName: line.funcName }),
+      ...(line.fields === undefined ? {} : { fields: line.fields }),
+    });
+  }
+
+  progress(summary: FunctionSummary): void {
+    this.#pending.push(this.#writer.append({ ...this.#base(), type: 'progress', summary }));
+  }
+
+  /**
+   * Flushes the run's log lines, appends `finished`, and resolves once Redis holds every event of the run
+   * (true) or a write was refused for good (false).
+   */
+  async finished(fields: FinishedFields): Promise<boolean> {
+    // Stamped now (when the run ended), not when Redis answers: during an outage that can be much later.
+    const base = this.#base();
+    // Queued before `finished` on the same connection, so the run's lines reach Redis first.
+    const lines = this.#writer.flush();
+    const event: EventInput = { ...base, type: 'finished', ...fields };
+    let written: Promise<boolean>;
+    try {
+      encodePayload('runEvent', event);
+      written = this.#writer.append(event, FINISHED_TRIES);
+    } catch (error) {
+      // Our own bug (a field out of the protocol's bounds): still end the run, without the details.
+      written = this.#writer.append(
+        {
+          ...base,
+          type: 'finished',
+          status: 'failed',
+          summary: [],
+          outputRows: 0,
+          error: {
+            code: EXECUTOR_RUN_ERROR_CODES.internal,
+            message: `finished event invalid: ${errorMessage(error)}`.slice(0, 8_000),
+          },
+        },
+        FINISHED_TRIES,
+      );
+    }
+    const results = await Promise.all([...this.#pending, written]);
+    await lines;
+    return results.every(Boolean);
+  }
+
+  #base(): Omit<Extract<RunEvent, { type: 'started' }>, 'type'> {
+    return { eventId: newId('evt'), ...this.#id, seq: this.#seq++, at: new Date().toISOString() };
+  }
+}

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT_CODES, parseExecutorSettings } from '../src/bin/env.js';
+import { FUNCTIONS_MODULE, spawnExecutor, type ExecutorChild } from './support/executors.js';
+
+const TOKEN = 'kjs_0123456789abcdef0123';
+const io = { cwd: '/srv/app', exists: () => true, readFile: () => `${TOKEN}\n` };
+const base = { KISJOBS_GROUP: 'etl', KISJOBS_FUNCTIONS: './fns.js', KISJOBS_TOKEN: TOKEN };
+
+describe('runnable settings (flags and env, parsed once)', () => {
+  it('reads env, applies defaults, resolves the functions path against the working directory', () => {
+    expect(parseExecutorSettings([], base, io)).toEqual({
+      kind: 'ok',
+      settings: {
+        redisUrl: 'redis://127.0.0.1:6379',
+        group: 'etl',
+        functions: '/srv/app/fns.js',
+        concurrency: 10,
+        prefix: 'kisjobs',
+        logLevel: 'info',
+        token: TOKEN,
+        tokenSource: 'KISJOBS_TOKEN',
+      },
+    });
+  });
+
+  it('lets a flag win over its variable', () => {
+    const result = parseExecutorSettings(
+      ['--group', 'reports', '--concurrency', '4', '--redis', 'redis://r:6380', '--instance-id', 'box-1'],
+      { ...base, KISJOBS_CONCURRENCY: '99' },
+      io,
+    );
+    expect(result).toMatchObject({
+      kind: 'ok',
+      settings: { group: 'reports', concurrency: 4, redisUrl: 'redis://r:6380', instanceId: 'box-1' },
+    });
+  });
+
+  it('reads the token from a file, which wins over KISJOBS_TOKEN', () => {
+    const result = parseExecutorSettings(
+      ['--token-file', 'token.txt'],
+      { ...base, KISJOBS_TOKEN: 'x'.repeat(20) },
+      io,
+    );
+    expect(result).toMatchObject({
+      kind: 'ok',
+      settings: { token: TOKEN, tokenSource: '--token-file token.txt' },
+    });
+  });
+
+  it('never takes the token from a flag', () => {
+    const result = parseExecutorSettings(['--token', TOKEN], base, io);
+    expect(result).toEqual({
+      kind: 'invalid',
+      issues: [
+        {
+          path: '--token',
+          message: 'the token is never a flag (it would show in ps): set KISJOBS_TOKEN or use --token-file',
+        },
+      ],
+    });
+  });
+
+  it('names every bad or missing setting, by the flag or variable that gave it', () => {
+    const result = parseExecutorSettings(['--concurrency', 'lots'], { KISJOBS_PREFIX: 'bad prefix!' }, io);
+    expect(result.kind).toBe('invalid');
+    const paths = result.kind === 'invalid' ? result.issues.map((i) => i.path) : [];
+    expect(paths).toEqual([
+      '--concurrency',
+      'KISJOBS_PREFIX',
+      '--group or KISJOBS_GROUP',
+      '--functions or KISJOBS_FUNCTIONS',
+      'KISJOBS_TOKEN or --token-file',
+    ]);
+  });
+
+  it('reports a functions module that does not exist', () => {
+    const result = parseExecutorSettings([], base, { ...io, exists: () => false });
+    expect(result).toEqual({
+      kind: 'invalid',
+      issues: [{ path: 'KISJOBS_FUNCTIONS', message: 'no such file: /srv/app/fns.js' }],
+    });
+  });
+});
+
+describe('the runnable with bad settings', () => {
+  let child: ExecutorChild | undefined;
+  afterEach(async () => child?.stop());
+
+  it('exits 64 with one line naming the setting', async () => {
+    child = spawnExecutor(
+      { redisUrl: 'redis://127.0.0.1:6379', prefix: 'unused', token: TOKEN },
+      { rawArgs: ['--group', 'etl', '--functions', FUNCTIONS_MODULE], env: { KISJOBS_CONCURRENCY: 'lots' } },
+    );
+    expect((await child.exit()).code).toBe(EXIT_CODES.usage);
+    expect(child.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'invalid settings: KISJOBS_CONCURRENCY: Expected a whole number from 1 to 1000 (got "lots")',
+    ]);
+  });
+});
