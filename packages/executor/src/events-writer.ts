@@ -17,7 +17,7 @@ import {
   type RunEvent,
 } from '@kisjobs/protocol';
 import { errorMessage, type ExecutorLogger } from './logger.js';
-import { EXECUTOR_RUN_ERROR_CODES } from './local-protocol.js';
+import { EXECUTOR_RUN_ERROR_CODES } from '@kisjobs/protocol';
 import type { FinishedFields } from './outcome.js';
 import type { RunThreadEvent } from './run-task.js';
 

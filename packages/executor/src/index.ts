@@ -50,12 +50,6 @@ export {
 } from './run-task.js';
 export { finishedFieldsOf, toFunctionSummary, type FinishedFields, type StopCause } from './outcome.js';
 export {
-  EXECUTOR_RUN_ERROR_CODES,
-  REGISTRY_ENTRY_KINDS,
-  RegistrationRejected,
-  type ExecutorRunErrorCode,
-} from './local-protocol.js';
-export {
   ThreadPool,
   type ThreadPoolOptions,
   type TaskOutcome,

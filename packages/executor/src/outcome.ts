@@ -9,7 +9,7 @@ import {
   type FunctionSummary,
   type RunError,
 } from '@kisjobs/protocol';
-import { EXECUTOR_RUN_ERROR_CODES as CODES } from './local-protocol.js';
+import { EXECUTOR_RUN_ERROR_CODES as CODES } from '@kisjobs/protocol';
 import type { FlowRunOutcome } from './flow-runner.js';
 import type { StepSummary } from './run-task.js';
 
@@ -118,7 +118,7 @@ export function toFunctionSummary(step: StepSummary): FunctionSummary {
     rowsIn: step.rowsIn,
     rowsOut: step.rowsOut,
     durationMs: Math.max(0, Math.round(step.durationMs)),
-    attempts: Math.max(1, step.attempts),
+    attempts: step.attempts,
   };
   if (step.error !== undefined) {
     summary.error = `${step.error.code}: ${step.error.message}`.slice(0, MAX_ERROR_MESSAGE_CHARS);

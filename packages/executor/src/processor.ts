@@ -18,7 +18,7 @@ import {
 import type { ActiveRun, ActiveRuns } from './active-runs.js';
 import type { EventsWriter, RunEvents } from './events-writer.js';
 import type { FlowRunner } from './flow-runner.js';
-import { EXECUTOR_RUN_ERROR_CODES as CODES } from './local-protocol.js';
+import { EXECUTOR_RUN_ERROR_CODES as CODES } from '@kisjobs/protocol';
 import { errorMessage, safeJson, type ExecutorLogger } from './logger.js';
 import {
   cancelFlagCause,

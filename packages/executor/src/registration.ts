@@ -14,7 +14,7 @@ import {
   type ExecutorRecord,
   type RedisPayloadInput,
 } from '@kisjobs/protocol';
-import { REGISTRY_ENTRY_KINDS, RegistrationRejected } from './local-protocol.js';
+import { REGISTRY_ENTRY_KINDS, RegistrationRejected } from '@kisjobs/protocol';
 import type { ResolvedExecutorOptions } from './options.js';
 
 // KEYS: token, executor, members, groups, heartbeat, registry stream.

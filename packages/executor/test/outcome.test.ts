@@ -180,7 +180,7 @@ describe('finished event fields from how a run ended', () => {
     expect(() => encodePayload('runEvent', event)).not.toThrow();
   });
 
-  it('converts step summaries to the protocol form: whole milliseconds, at least one attempt, error text', () => {
+  it('converts step summaries to the protocol form: whole milliseconds, attempts as reported (0 = failed before its handler), error text', () => {
     const fields = finishedFieldsOf({
       outcome: { kind: 'killed', stopReason: 'timeout' },
       stopCause: undefined,
@@ -201,7 +201,7 @@ describe('finished event fields from how a run ended', () => {
         rowsIn: 2,
         rowsOut: 3,
         durationMs: 13,
-        attempts: 1,
+        attempts: 0,
         error: 'SOURCE_MUST_MISSING: no id',
       },
     ]);

@@ -87,6 +87,13 @@ export const samples: { [K in RedisPayloadKind]: RedisPayloadInput<K> } = {
     startedAt: at,
     token: 'kjs_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
   },
+  registrationRejected: {
+    group: 'etl',
+    instanceId: 'host-2.example.com-77',
+    host: 'host-2.example.com',
+    reason: 'invalid token',
+    at,
+  },
   deregistration: { group: 'etl', instanceId: 'host-1.example.com-4123', reason: 'SIGTERM', at },
   executorRecord: {
     group: 'etl',

@@ -11,7 +11,13 @@ import type { z } from 'zod';
 import { ProtocolError } from '../errors/classes.js';
 import { toValidationIssues } from '../errors/issues.js';
 import { ControlMessage, TerminateMessage } from './control.js';
-import { Deregistration, ExecutorRecord, Heartbeat, RegistrationRequest } from './executor.js';
+import {
+  Deregistration,
+  ExecutorRecord,
+  Heartbeat,
+  RegistrationRejected,
+  RegistrationRequest,
+} from './executor.js';
 import { RunEvent } from './run-event.js';
 import { RunRequest } from './run-request.js';
 
@@ -26,6 +32,8 @@ export const RedisPayloads = {
   cancelFlag: TerminateMessage,
   /** Registry stream, `kind registration`. */
   registration: RegistrationRequest,
+  /** Registry stream, `kind registrationRejected`: a registration refused for its token. */
+  registrationRejected: RegistrationRejected,
   /** Registry stream, `kind deregistration`. */
   deregistration: Deregistration,
   /** The value of `executor(instanceId)`. */
@@ -53,6 +61,17 @@ export function schemaOf<K extends RedisPayloadKind>(kind: K): TypedCatalog[K] {
 }
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: ProtocolError };
+
+/**
+ * The `kind` of each registry stream entry. Executors register with an atomic script that checks the token
+ * hash and writes the record, so the stream carries the stored record (never the token), a rejection, or a
+ * deregistration.
+ */
+export const REGISTRY_ENTRY_KINDS = {
+  registered: 'executorRecord',
+  rejected: 'registrationRejected',
+  deregistered: 'deregistration',
+} as const satisfies Record<string, RedisPayloadKind>;
 
 /** Stream entry field names (see the module comment). */
 export const STREAM_FIELDS = { kind: 'kind', payload: 'payload' } as const;

@@ -57,3 +57,16 @@ export const Heartbeat = z.object({
   draining: z.boolean().default(false),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/**
+ * The registry stream entry written (by the executor's registration script) when a registration presents a
+ * token that is not valid for its group. Never holds the token.
+ */
+export const RegistrationRejected = z.object({
+  group: GroupName,
+  instanceId: InstanceId,
+  host: z.string().min(1).max(255),
+  reason: ShortText,
+  at: IsoDateTime,
+});
+export type RegistrationRejected = z.infer<typeof RegistrationRejected>;

@@ -28,7 +28,8 @@ export const FunctionSummary = z.object({
   rowsOut: Count,
   durationMs: DurationMs,
   /** 1 when the function succeeded first time; more when its own retry (`retry_times`) kicked in. */
-  attempts: z.number().int().min(1),
+  /** 0 when the step failed before its handler ran (e.g. a `source.must` check). */
+  attempts: z.number().int().min(0),
   error: z.string().max(MAX_ERROR_MESSAGE_CHARS).optional(),
 });
 export type FunctionSummary = z.infer<typeof FunctionSummary>;
@@ -101,3 +102,25 @@ export const RUN_EVENT_TYPES = [
 ] as const satisfies readonly RunEvent['type'][];
 export type RunEventType = RunEvent['type'];
 export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+/**
+ * The `RunError.code` values an executor reports in a `finished` event, besides the flow engine's own codes
+ * (FUNCTION_FAILED, FUNCTION_TIMEOUT, FLOW_NOT_FOUND..., passed through unchanged).
+ */
+export const EXECUTOR_RUN_ERROR_CODES = {
+  /** The RunRequest failed schema validation (the message names the fields). */
+  payloadInvalid: 'PAYLOAD_INVALID',
+  /** The request's `flow` is not a valid resolved KisFlow config. */
+  flowInvalid: 'FLOW_INVALID',
+  /** The run outlived the request's `timeoutMs`. Status `timed_out`. */
+  timeout: 'TIMEOUT',
+  /** A terminate request (pub/sub or the durable cancel flag). Status `terminated`. */
+  terminated: 'TERMINATED',
+  /** The executor shut down before the run finished within its drain timeout. Status `terminated`. */
+  shutdown: 'EXECUTOR_SHUTDOWN',
+  /** The isolation thread died under the run (uncaught error, out of memory, exit). Status `failed`. */
+  threadCrashed: 'EXECUTOR_THREAD_CRASHED',
+  /** A bug in the executor itself. Status `failed`. */
+  internal: 'EXECUTOR_INTERNAL',
+} as const;
+export type ExecutorRunErrorCode = (typeof EXECUTOR_RUN_ERROR_CODES)[keyof typeof EXECUTOR_RUN_ERROR_CODES];
