@@ -47,6 +47,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
         });
+        probe.on('error', () => undefined); // refused probes are expected while the server starts
         try {
           await probe.connect();
           return (await probe.ping()) === 'PONG';
