@@ -57,6 +57,57 @@ export {
   type JobFireTimes,
 } from './repos/jobs.js';
 
+export {
+  insertUser,
+  getUser,
+  findUserByUsername,
+  countUsers,
+  listUsers,
+  updateUser,
+  deleteUser,
+  lockActiveAdmins,
+  isUniqueViolation,
+  type NewUser,
+  type InsertUserResult,
+  type UserWithGrants,
+  type UserChange,
+} from './repos/users.js';
+export { grantedSceneIds, replaceSceneGrants, existingSceneIds } from './repos/scene-grants.js';
+export {
+  insertSession,
+  findSessionByTokenHash,
+  touchSession,
+  deleteSession,
+  deleteSessionsOfUser,
+  deleteExpiredSessions,
+  type NewSession,
+  type SessionWithUser,
+} from './repos/sessions.js';
+export {
+  insertApiToken,
+  findApiTokenByHash,
+  getApiToken,
+  listApiTokensOfUser,
+  countUsableApiTokens,
+  revokeApiToken,
+  touchApiToken,
+  type NewApiToken,
+  type ApiTokenWithUser,
+} from './repos/api-tokens.js';
+export {
+  insertScene,
+  getScene,
+  listScenes,
+  updateScene,
+  deleteScene,
+  type NewScene,
+  type SceneFilter,
+  type SceneChange,
+  type SceneWriteResult,
+  type DeleteSceneResult,
+} from './repos/scenes.js';
+export { insertAuditEvent, listAuditEvents, type NewAuditEvent, type AuditFilter } from './repos/audit.js';
+
 /** Model types and the `Prisma` namespace of the generated client, for callers that query directly. */
 export { Prisma } from './generated/prisma/client.js';
 export type {

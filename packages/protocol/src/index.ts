@@ -41,3 +41,7 @@ export * from './payloads/control.js';
 export * from './payloads/executor.js';
 export * from './payloads/catalog.js';
 export * from './api/job.js';
+export * from './api/paging.js';
+export * from './api/identity.js';
+export * from './api/scenes.js';
+export * from './api/audit.js';

@@ -1,4 +1,6 @@
-export type RetryBackoff = 'fixed' | 'exponential';
+import type { RetryBackoff } from '@kisjobs/protocol';
+
+export type { RetryBackoff };
 
 export interface RetryPolicy {
   /** Total attempts including the first (1 = no retry). */

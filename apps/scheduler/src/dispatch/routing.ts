@@ -3,8 +3,9 @@
  * candidates (online executors that implement every function of the flow) and any state it keeps.
  */
 import { createHash } from 'node:crypto';
+import type { RoutingStrategy } from '@kisjobs/protocol';
 
-export type RoutingStrategy = 'any' | 'round_robin' | 'consistent_hash' | 'failover' | 'broadcast' | 'pinned';
+export type { RoutingStrategy };
 
 export interface RoutingCandidate {
   readonly instanceId: string;

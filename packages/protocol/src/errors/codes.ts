@@ -30,12 +30,18 @@ export const ERROR_STATUS = {
   EXECUTOR_NOT_FOUND: 404,
   GROUP_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
+  // 405: the path exists, but not with this method (the response's `Allow` header lists the ones it has).
+  METHOD_NOT_ALLOWED: 405,
   // 409: the request is valid but clashes with the current state.
   CONFLICT: 409,
   ALREADY_EXISTS: 409,
   VERSION_CONFLICT: 409,
   RUN_ALREADY_FINISHED: 409,
   JOB_DISABLED: 409,
+  // 413: the request body is larger than the API accepts.
+  PAYLOAD_TOO_LARGE: 413,
+  // 415: the request body is not JSON (or not in a charset the API reads).
+  UNSUPPORTED_MEDIA_TYPE: 415,
   // 422: well-formed, but its content cannot be used (a KisFlow config that does not resolve...).
   UNPROCESSABLE: 422,
   CONFIG_INVALID: 422,
@@ -49,7 +55,7 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, ErrorStatus>;
 
 /** Every HTTP status the API answers an error with. */
-export const ERROR_STATUSES = [400, 401, 403, 404, 409, 422, 429, 500, 503] as const;
+export const ERROR_STATUSES = [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -74,7 +80,10 @@ export function isRetryableStatus(status: ErrorStatus): boolean {
     case 401:
     case 403:
     case 404:
+    case 405:
     case 409:
+    case 413:
+    case 415:
     case 422:
       return false;
     default:

@@ -1,0 +1,47 @@
+/**
+ * The scheduler's environment, parsed once at boot (packages never read `process.env`). Every problem names
+ * its variable.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { DEFAULT_KEY_PREFIX, KeyPrefix, toValidationIssues, type ValidationIssue } from '@kisjobs/protocol';
+import { LOGGER_LEVELS } from './logger.js';
+
+const Ms = (fallback: number) => z.coerce.number().int().min(100).max(3_600_000).default(fallback);
+
+export const SchedulerEnv = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'Expected a postgres:// URL' }),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, { message: 'Expected a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  KISJOBS_PREFIX: KeyPrefix.default(DEFAULT_KEY_PREFIX),
+  /** Unique per replica: the consumer name in the registry and run-event streams. */
+  KISJOBS_CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, { message: 'Use A-Z, a-z, 0-9, ".", "_" and "-" (1-128)' })
+    .default(
+      `${hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 100)}-${process.pid}`,
+    ),
+  KISJOBS_LOG_LEVEL: z.enum(LOGGER_LEVELS).default('info'),
+  /** Apply pending migrations before starting (`kisjobs migrate` is the explicit way). */
+  KISJOBS_MIGRATE: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
+  KISJOBS_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  KISJOBS_SWEEP_INTERVAL_MS: Ms(5_000),
+});
+export type SchedulerEnv = z.infer<typeof SchedulerEnv>;
+
+export function parseSchedulerEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; env: SchedulerEnv } | { ok: false; issues: ValidationIssue[] } {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = SchedulerEnv.safeParse(present);
+  return result.success
+    ? { ok: true, env: result.data }
+    : { ok: false, issues: toValidationIssues(result.error.issues) };
+}

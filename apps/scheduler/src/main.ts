@@ -1,0 +1,79 @@
+/**
+ * The runnable scheduler: `tsx apps/scheduler/src/main.ts`. The environment is parsed once (env.ts); bad
+ * settings exit 64 naming the variables. SIGTERM / SIGINT close the scheduler in order (scheduler.ts), then
+ * Postgres; a second signal exits at once.
+ */
+import { createDb, migrate } from '@kisjobs/db';
+import { parseSchedulerEnv } from './env.js';
+import { createJsonLogger } from './logger.js';
+import { errorMessage } from './registry/ports.js';
+import { createScheduler } from './scheduler.js';
+
+const EXIT_USAGE = 64;
+
+async function main(): Promise<number> {
+  const parsed = parseSchedulerEnv(process.env);
+  if (!parsed.ok) {
+    const logger = createJsonLogger({ base: { service: 'kisjobs-scheduler' } });
+    logger.error(`invalid settings: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      issues: parsed.issues,
+    });
+    return EXIT_USAGE;
+  }
+  const env = parsed.env;
+  const logger = createJsonLogger({ level: env.KISJOBS_LOG_LEVEL, base: { service: 'kisjobs-scheduler' } });
+  if (env.KISJOBS_MIGRATE) {
+    const result = await migrate({ url: env.DATABASE_URL });
+    logger.info('migrations applied', { result });
+  }
+  const db = createDb({
+    url: env.DATABASE_URL,
+    poolMax: env.KISJOBS_DB_POOL_MAX,
+    onPoolError: (error) => logger.warn('postgres connection error', { error: error.message }),
+  });
+  const scheduler = createScheduler({
+    prisma: db.prisma,
+    redisUrl: env.REDIS_URL,
+    prefix: env.KISJOBS_PREFIX,
+    consumerName: env.KISJOBS_CONSUMER_NAME,
+    logger,
+    dispatch: { sweepIntervalMs: env.KISJOBS_SWEEP_INTERVAL_MS },
+  });
+
+  let signals = 0;
+  let stopping: Promise<void> | undefined;
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  const stop = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    logger.info(`${signal} received: shutting down`);
+    stopping ??= (async () => {
+      try {
+        await scheduler.close();
+        await db.close();
+      } finally {
+        markStopped();
+      }
+    })();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  try {
+    await scheduler.start();
+  } catch (error) {
+    logger.error('scheduler failed to start', { error: errorMessage(error) });
+    await scheduler.close();
+    await db.close();
+    return 1;
+  }
+  await stopped;
+  logger.info('bye');
+  return 0;
+}
+
+process.exit(await main());

@@ -1,0 +1,76 @@
+/**
+ * The runnable scheduler (`src/main.ts`) as a child process: settings from the environment, a clean start
+ * on real Postgres and Redis, and an ordered shutdown on SIGTERM.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMigratedDatabase,
+  spawnService,
+  stopChild,
+  useTestRedis,
+  waitFor,
+  type TestDatabase,
+  type TestRedis,
+} from '@kisjobs/testing';
+import { parseSchedulerEnv } from '../src/env.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+let db: TestDatabase;
+let redis: TestRedis;
+beforeAll(async () => {
+  db = await createMigratedDatabase('sched-main');
+  redis = await useTestRedis('sched-main');
+});
+afterAll(async () => {
+  await redis?.close();
+  await db?.drop();
+});
+
+describe('env', () => {
+  it('fills defaults and names every bad variable', () => {
+    const ok = parseSchedulerEnv({ DATABASE_URL: 'postgres://u@h/db' });
+    expect(ok.ok && ok.env).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      KISJOBS_PREFIX: 'kisjobs',
+      KISJOBS_MIGRATE: false,
+    });
+    const bad = parseSchedulerEnv({
+      DATABASE_URL: 'mysql://x',
+      KISJOBS_PREFIX: '{bad}',
+      KISJOBS_LOG_LEVEL: 'loud',
+    });
+    expect(bad.ok).toBe(false);
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path).sort()).toEqual([
+      'DATABASE_URL',
+      'KISJOBS_LOG_LEVEL',
+      'KISJOBS_PREFIX',
+    ]);
+  });
+});
+
+describe('main.ts', () => {
+  it('exits 64 on bad settings, naming the variable', async () => {
+    const { child, output } = spawnService(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...process.env, DATABASE_URL: 'nope' },
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(64);
+    expect(output()).toContain('DATABASE_URL');
+  });
+
+  it('starts on Postgres and Redis, then shuts down in order on SIGTERM with exit code 0', async () => {
+    const { child, output } = spawnService(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: redis.url, KISJOBS_PREFIX: redis.prefix },
+    });
+    await waitFor(() => output().includes('scheduler started'), {
+      timeoutMs: 30_000,
+      message: 'scheduler started',
+    });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    await stopChild(child, 'SIGTERM', 15_000);
+    expect(await exit).toBe(0);
+    expect(output()).toContain('scheduler closed');
+  });
+});
