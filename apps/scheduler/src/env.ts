@@ -33,6 +33,9 @@ export const SchedulerEnv = z.object({
     .transform((v) => v === '1' || v === 'true'),
   KISJOBS_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   KISJOBS_SWEEP_INTERVAL_MS: Ms(5_000),
+  /** The HTTP API, console host and /metrics. Loopback by default: expose it deliberately. */
+  KISJOBS_HTTP_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  KISJOBS_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
 });
 export type SchedulerEnv = z.infer<typeof SchedulerEnv>;
 

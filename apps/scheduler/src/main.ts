@@ -1,12 +1,18 @@
 /**
  * The runnable scheduler: `tsx apps/scheduler/src/main.ts`. The environment is parsed once (env.ts); bad
- * settings exit 64 naming the variables. SIGTERM / SIGINT close the scheduler in order (scheduler.ts), then
- * Postgres; a second signal exits at once.
+ * settings exit 64 naming the variables. It starts the scheduler, creates the first admin from
+ * KISJOBS_ADMIN_USERNAME / KISJOBS_ADMIN_PASSWORD when there is no user yet, and serves the HTTP API.
+ * SIGTERM / SIGINT close the HTTP server, then the scheduler in order (scheduler.ts), then Postgres; a
+ * second signal exits at once.
  */
+import { Registry } from 'prom-client';
 import { createDb, migrate } from '@kisjobs/db';
+import { bootstrapAdminFromEnv } from './auth/admin.js';
 import { parseSchedulerEnv } from './env.js';
+import { createHttpApp } from './http/app.js';
+import type { HttpServerHandle } from './http/listen.js';
 import { createJsonLogger } from './logger.js';
-import { errorMessage } from './registry/ports.js';
+import { errorMessage, systemClock } from './registry/ports.js';
 import { createScheduler } from './scheduler.js';
 
 const EXIT_USAGE = 64;
@@ -40,6 +46,7 @@ async function main(): Promise<number> {
     dispatch: { sweepIntervalMs: env.KISJOBS_SWEEP_INTERVAL_MS },
   });
 
+  let http: HttpServerHandle | undefined;
   let signals = 0;
   let stopping: Promise<void> | undefined;
   let markStopped: () => void = () => undefined;
@@ -53,6 +60,7 @@ async function main(): Promise<number> {
     logger.info(`${signal} received: shutting down`);
     stopping ??= (async () => {
       try {
+        await http?.close();
         await scheduler.close();
         await db.close();
       } finally {
@@ -65,8 +73,23 @@ async function main(): Promise<number> {
 
   try {
     await scheduler.start();
+    const admin = await bootstrapAdminFromEnv({ prisma: db.prisma, clock: systemClock }, process.env);
+    if (admin.created)
+      logger.info('created the first admin from the environment', { username: admin.user.username });
+    const app = createHttpApp({
+      prisma: db.prisma,
+      redis: scheduler.redis,
+      logger,
+      clock: systemClock,
+      metricsRegistry: new Registry(),
+      keyPrefix: env.KISJOBS_PREFIX,
+      services: { scheduler },
+    });
+    http = await app.listen(env.KISJOBS_HTTP_PORT, env.KISJOBS_HTTP_HOST);
+    logger.info(`HTTP API listening on ${http.url} (reference: ${http.url}/docs)`);
   } catch (error) {
     logger.error('scheduler failed to start', { error: errorMessage(error) });
+    await http?.close();
     await scheduler.close();
     await db.close();
     return 1;

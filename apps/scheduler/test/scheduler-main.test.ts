@@ -60,14 +60,33 @@ describe('main.ts', () => {
     expect(output()).toContain('DATABASE_URL');
   });
 
-  it('starts on Postgres and Redis, then shuts down in order on SIGTERM with exit code 0', async () => {
+  it('starts on Postgres and Redis, serves the API, bootstraps the admin, and shuts down in order on SIGTERM', async () => {
     const { child, output } = spawnService(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: redis.url, KISJOBS_PREFIX: redis.prefix },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        KISJOBS_PREFIX: redis.prefix,
+        KISJOBS_HTTP_PORT: '0',
+        KISJOBS_ADMIN_USERNAME: 'first-admin',
+        KISJOBS_ADMIN_PASSWORD: 'a-long-enough-password-1',
+      },
     });
     await waitFor(() => output().includes('scheduler started'), {
       timeoutMs: 30_000,
       message: 'scheduler started',
     });
+    const url = await waitFor(() => /HTTP API listening on (http:\/\/[^\s]+) /.exec(output())?.[1], {
+      timeoutMs: 30_000,
+      message: 'HTTP API listening',
+    });
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'first-admin', password: 'a-long-enough-password-1' }),
+    });
+    expect(login.status).toBe(200);
     const exit = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     await stopChild(child, 'SIGTERM', 15_000);
     expect(await exit).toBe(0);
