@@ -108,6 +108,22 @@ describe('ThreadPool isolation', () => {
     expect(await second).toEqual({ kind: 'done', output: 'T:14' });
   });
 
+  it('starts threads a few at a time, so a burst of first runs does not time out starting', async () => {
+    const pool = new ThreadPool<PoolTestTask, string, string>({
+      entry,
+      size: 4,
+      maxConcurrentStarts: 1,
+      startTimeoutMs: 20_000,
+      data: { label: 'T' },
+    });
+    pools.push(pool);
+    const runs = Array.from({ length: 4 }, (_, i) => pool.run(`burst${i}`, { kind: 'echo', value: i }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(pool.stats().starting).toBe(1);
+    expect((await Promise.all(runs)).map((o) => o.kind)).toEqual(['done', 'done', 'done', 'done']);
+    expect(pool.stats()).toMatchObject({ starting: 0, replaced: 0 });
+  });
+
   it('queues tasks beyond its size and runs them as threads free up', async () => {
     const pool = makePool(2);
     const outcomes = await Promise.all(

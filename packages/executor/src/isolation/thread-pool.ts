@@ -19,6 +19,12 @@ export interface ThreadPoolOptions {
   readonly cancelGraceMs?: number;
   /** How long a new thread may take to load its entry. Default 30 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * How many threads may be starting at once (default 2). Starting a thread costs a few hundred ms of CPU
+   * (loader, engine, functions module); starting dozens together on a small machine makes each start take
+   * the sum of them, so they start a few at a time and the start timeout measures one start.
+   */
+  readonly maxConcurrentStarts?: number;
   readonly resourceLimits?: ResourceLimits;
 }
 
@@ -45,6 +51,8 @@ export interface ThreadPoolStats {
   readonly threads: number;
   readonly busy: number;
   readonly waiting: number;
+  /** Threads starting now (at most `maxConcurrentStarts`). */
+  readonly starting: number;
   /** Threads terminated because a task would not stop, or that crashed. */
   readonly replaced: number;
 }
@@ -77,21 +85,24 @@ export class ThreadPool<TInput, TEvent, TOutput> {
   private closed = false;
   private readonly cancelGraceMs: number;
   private readonly startTimeoutMs: number;
+  private readonly maxConcurrentStarts: number;
+  private starting = 0;
 
   constructor(private readonly options: ThreadPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new RangeError('size must be a positive integer');
     this.cancelGraceMs = options.cancelGraceMs ?? 300;
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.maxConcurrentStarts = Math.max(1, options.maxConcurrentStarts ?? 2);
   }
 
   /** Starts threads ahead of the first tasks, so the first runs do not pay for thread start-up. */
   async warm(count = this.options.size): Promise<void> {
-    const want = Math.min(count, this.options.size) - this.all.size;
-    const started: PoolThread[] = [];
-    for (let i = 0; i < want; i++) started.push(this.spawn());
-    await Promise.all(started.map((t) => t.ready));
-    for (const thread of started) this.release(thread);
+    const want = Math.max(0, Math.min(count, this.options.size) - this.all.size);
+    // Through acquire, so warming respects the limit on concurrent starts too.
+    const threads = await Promise.all(Array.from({ length: want }, () => this.acquire()));
+    await Promise.all(threads.map((t) => t.ready.catch(() => undefined)));
+    for (const thread of threads) this.release(thread);
   }
 
   async run(
@@ -184,6 +195,7 @@ export class ThreadPool<TInput, TEvent, TOutput> {
       threads: this.all.size,
       busy: this.tasks.size,
       waiting: this.waiters.length,
+      starting: this.starting,
       replaced: this.replaced,
     };
   }
@@ -201,7 +213,9 @@ export class ThreadPool<TInput, TEvent, TOutput> {
   private acquire(): Promise<PoolThread> {
     const thread = this.idle.pop();
     if (thread !== undefined) return Promise.resolve(thread);
-    if (this.all.size < this.options.size) return Promise.resolve(this.spawn());
+    if (this.all.size < this.options.size && this.starting < this.maxConcurrentStarts) {
+      return Promise.resolve(this.spawn());
+    }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -225,10 +239,19 @@ export class ThreadPool<TInput, TEvent, TOutput> {
       markReady = resolve;
       failStart = reject;
     });
-    const startTimer = setTimeout(
-      () => failStart(new Error(`isolation thread did not start within ${this.startTimeoutMs} ms`)),
-      this.startTimeoutMs,
-    );
+    this.starting++;
+    let starting = true;
+    const startEnded = (): void => {
+      if (!starting) return;
+      starting = false;
+      this.starting--;
+      this.pump();
+    };
+    const startTimer = setTimeout(() => {
+      failStart(new Error(`isolation thread did not start within ${this.startTimeoutMs} ms`));
+      startEnded();
+      this.discard(thread);
+    }, this.startTimeoutMs);
     // A start failure is reported to the task that waits for this thread; never unhandled.
     ready.catch(() => undefined);
     const thread: PoolThread = { worker, ready };
@@ -239,6 +262,7 @@ export class ThreadPool<TInput, TEvent, TOutput> {
         case 'ready':
           clearTimeout(startTimer);
           markReady();
+          startEnded();
           return;
         case 'event':
           this.tasks.get(message.taskId)?.onEvent?.(message.event);
@@ -265,6 +289,7 @@ export class ThreadPool<TInput, TEvent, TOutput> {
     const onDeath = (message: string): void => {
       clearTimeout(startTimer);
       failStart(new Error(message));
+      startEnded();
       thread.task?.settle({ kind: 'crashed', message });
       this.discard(thread);
     };
@@ -280,8 +305,19 @@ export class ThreadPool<TInput, TEvent, TOutput> {
     const index = this.idle.indexOf(thread);
     if (index >= 0) this.idle.splice(index, 1);
     void thread.worker.terminate().catch(() => undefined);
-    if (this.closed) return;
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter(this.spawn());
+    this.pump();
+  }
+
+  /** Starts threads for waiting tasks while there is room, a few at a time. */
+  private pump(): void {
+    while (
+      !this.closed &&
+      this.waiters.length > 0 &&
+      this.all.size < this.options.size &&
+      this.starting < this.maxConcurrentStarts
+    ) {
+      const waiter = this.waiters.shift();
+      waiter?.(this.spawn());
+    }
   }
 }
