@@ -17,8 +17,8 @@ describe('fireTimesAfter', () => {
     expect(iso(fireTimesAfter(q, d('2025-12-31T23:59:59Z'), 1))).toEqual(['2026-01-01T00:00:00.000Z']);
   });
 
-  it('respects the window for every type', () => {
-    const window = { startAt: d('2026-01-01T00:00:10Z'), endAt: d('2026-01-01T00:00:12Z') };
+  it('respects the window [startAt, endAt) for every type', () => {
+    const window = { startAt: d('2026-01-01T00:00:10Z'), endAt: d('2026-01-01T00:00:13Z') };
     const rate: FireQuery = { schedule: { type: 'fixed_rate', everyMs: 1_000 }, anchor, window };
     expect(iso(fireTimesAfter(rate, d('2026-01-01T00:00:00Z'), 10))).toEqual([
       '2026-01-01T00:00:10.000Z',
@@ -30,9 +30,16 @@ describe('fireTimesAfter', () => {
       anchor,
       window,
     };
-    expect(fireTimesAfter(cron, d('2026-01-01T00:00:00Z'), 10)).toHaveLength(3);
+    expect(iso(fireTimesAfter(cron, d('2026-01-01T00:00:00Z'), 10))).toEqual([
+      '2026-01-01T00:00:10.000Z',
+      '2026-01-01T00:00:11.000Z',
+      '2026-01-01T00:00:12.000Z',
+    ]);
     const once: FireQuery = { schedule: { type: 'once', at: d('2026-01-01T00:00:30Z') }, anchor, window };
     expect(fireTimesAfter(once, d('2026-01-01T00:00:00Z'), 10)).toEqual([]);
+    // The end is exclusive: a once job exactly at endAt does not fire.
+    const atEnd: FireQuery = { schedule: { type: 'once', at: d('2026-01-01T00:00:13Z') }, anchor, window };
+    expect(fireTimesAfter(atEnd, d('2026-01-01T00:00:00Z'), 10)).toEqual([]);
   });
 
   it('once fires once, manual never', () => {
@@ -114,18 +121,24 @@ describe('planDueFires', () => {
 
   it('bounds the enumeration of a very long outage', () => {
     const everySecond: FireQuery = { schedule: { type: 'fixed_rate', everyMs: 1_000 }, anchor };
-    const p = planDueFires(
-      {
-        query: everySecond,
-        policy: 'skip',
-        nextFireAt: anchor,
-        now: d('2026-02-01T00:00:00Z'),
-        thresholdMs: 5_000,
-        catchUpLimit: 10,
-      },
-      5_000,
-    );
-    expect(p.fires).toEqual([]);
+    const p = planDueFires({
+      query: everySecond,
+      policy: 'skip',
+      nextFireAt: anchor,
+      now: d('2026-02-01T00:00:00Z'),
+      thresholdMs: 5_000,
+      catchUpLimit: 10,
+    });
+    // The 5 s within the threshold are ordinary (late) fires; the month before them is skipped.
+    expect(iso(p.fires.map((f) => f.scheduledAt))).toEqual([
+      '2026-01-31T23:59:55.000Z',
+      '2026-01-31T23:59:56.000Z',
+      '2026-01-31T23:59:57.000Z',
+      '2026-01-31T23:59:58.000Z',
+      '2026-01-31T23:59:59.000Z',
+      '2026-02-01T00:00:00.000Z',
+    ]);
+    expect(p.skipped).toBe(31 * 86_400 - 5);
     expect(p.nextFireAt?.toISOString()).toBe('2026-02-01T00:00:01.000Z');
   });
 });

@@ -6,7 +6,8 @@
  * fires once, an hour later; a fixed time inside a repeated hour fires once, at its first occurrence;
  * expressions with a wildcard hour follow real time, so they keep firing through both occurrences.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { isValidTimezone } from '@kisjobs/protocol';
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
 
 const FIELDS_5 = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
 const FIELDS_6 = ['second', ...FIELDS_5] as const;
@@ -27,15 +28,7 @@ export type CronCheck =
   | { readonly ok: true; readonly seconds: boolean }
   | { readonly ok: false; readonly field: 'expr' | 'timezone'; readonly message: string };
 
-export function isValidTimezone(timezone: string): boolean {
-  if (timezone.length === 0) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isValidTimezone };
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -88,7 +81,7 @@ export function cronFireTimes(
   limit: number,
   until?: Date,
 ): Date[] {
-  const iterator = CronExpressionParser.parse(expr.trim(), { tz: timezone, currentDate: after });
+  const iterator = parsed(expr.trim(), timezone, after);
   const out: Date[] = [];
   let last = after.getTime();
   while (out.length < limit) {
@@ -105,4 +98,30 @@ export function cronFireTimes(
     out.push(next);
   }
   return out;
+}
+
+/**
+ * Parsed expressions, reused: parsing costs about as much as two `next()` calls, and the engine asks for the
+ * next fire of the same few expressions thousands of times a second. An entry is an iterator with a current
+ * date; every use resets it first and runs synchronously to the end, so sharing one is safe. Bounded (LRU).
+ */
+const CACHE_SIZE = 2_000;
+const cache = new Map<string, CronExpression>();
+
+function parsed(expr: string, timezone: string, after: Date): CronExpression {
+  const key = `${timezone}\n${expr}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    hit.reset(after);
+    return hit;
+  }
+  const fresh = CronExpressionParser.parse(expr, { tz: timezone, currentDate: after });
+  cache.set(key, fresh);
+  if (cache.size > CACHE_SIZE) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  return fresh;
 }

@@ -1,20 +1,32 @@
 /**
- * Misfire resolution (DESIGN §3): what to fire for a job whose fires were missed while the platform was
- * down or the job paused. Pure.
+ * Misfire resolution (DESIGN §3): which fires to make for a job whose stored `nextFireAt` has come, given
+ * how late each due instant is. Pure.
+ *
+ * - A due instant at most `thresholdMs` late is an ordinary fire (scheduling jitter, a replica taking over
+ *   from a dead one); it keeps its schedule's trigger type.
+ * - An instant later than that was missed (the platform was down, the job or its scene paused). The policy
+ *   decides: `skip` drops them; `fire_once_now` makes one fire for the lot, identified by the latest missed
+ *   instant, unless an ordinary fire is being made now anyway; `catch_up` makes the latest `catchUpLimit`
+ *   of them. These fires carry the trigger type `misfire`.
+ * - With a `horizon` after `now`, instants up to the horizon are planned too (fired when they come).
+ * Work is bounded whatever the length of the outage (see `lastFireTimesBetween`).
  */
-import { fireTimesAfter, type FireQuery } from './next-fire.js';
+import type { MisfirePolicy } from '@kisjobs/protocol';
+import { fireTimesAfter, lastFireTimesBetween, nextFireAfter, type FireQuery } from './next-fire.js';
 
-export type MisfirePolicy = 'skip' | 'fire_once_now' | 'catch_up';
+export type { MisfirePolicy };
 
 export interface MisfireInput {
   readonly query: FireQuery;
   readonly policy: MisfirePolicy;
-  /** The job's stored next fire instant (the first fire not yet made). */
+  /** The job's stored next fire instant: every instant before it has been handled already. */
   readonly nextFireAt: Date;
   readonly now: Date;
+  /** Plan the instants up to this one (inclusive) as well. Default: `now`. Never before `now`. */
+  readonly horizon?: Date;
   /** A fire this late is a misfire; a fire less late is simply fired (normal scheduling jitter). */
   readonly thresholdMs: number;
-  /** catch_up: the most missed fires to make (the oldest are dropped beyond it). */
+  /** catch_up: the most missed fires to make (the newest are kept). */
   readonly catchUpLimit: number;
 }
 
@@ -25,52 +37,62 @@ export interface PlannedFire {
 }
 
 export interface MisfirePlan {
+  /** In instant order. */
   readonly fires: readonly PlannedFire[];
-  /** Missed fire instants dropped by the policy (for the log/metrics). */
+  /** Missed instants the policy dropped (a lower bound after a very long outage; for logs and metrics). */
   readonly skipped: number;
-  /** Where scheduling continues: the first fire strictly after `now`, if any. */
+  /** Where scheduling continues: the first instant after the horizon, if the schedule has one. */
   readonly nextFireAt: Date | undefined;
 }
 
-/** The fires due at `now`, given the stored `nextFireAt`. Enumeration of missed fires is bounded. */
-export function planDueFires(input: MisfireInput, enumerateLimit = 100_000): MisfirePlan {
+/** The most ordinary fires one plan makes; the rest wait for the next plan. */
+export const MAX_PLANNED_FIRES = 10_000;
+
+export function planDueFires(input: MisfireInput): MisfirePlan {
   const { query, now, nextFireAt } = input;
-  if (nextFireAt.getTime() > now.getTime()) return { fires: [], skipped: 0, nextFireAt };
-  // Every fire instant in [nextFireAt, now].
-  const due: Date[] = [nextFireAt];
-  for (;;) {
-    const last = due[due.length - 1] as Date;
-    const more = fireTimesAfter(query, last, Math.min(1_000, enumerateLimit - due.length));
-    const inRange = more.filter((d) => d.getTime() <= now.getTime());
-    due.push(...inRange);
-    if (inRange.length < more.length || more.length === 0 || due.length >= enumerateLimit) break;
-  }
-  const after = fireTimesAfter(query, due[due.length - 1] as Date, 1)[0];
+  const horizon = input.horizon !== undefined && input.horizon > now ? input.horizon : now;
+  if (nextFireAt.getTime() > horizon.getTime()) return { fires: [], skipped: 0, nextFireAt };
+
+  const cutoffMs = now.getTime() - Math.max(0, input.thresholdMs);
+  const onTimeFromMs = Math.max(nextFireAt.getTime(), cutoffMs);
+  const onTime = fireTimesAfter(
+    query,
+    new Date(onTimeFromMs - 1),
+    MAX_PLANNED_FIRES,
+    new Date(horizon.getTime() + 1),
+  ).map((scheduledAt) => ({ scheduledAt, misfire: false }));
+  const lastOnTime = onTime[onTime.length - 1];
   const next =
-    after !== undefined && after.getTime() <= now.getTime() ? fireTimesAfter(query, now, 1)[0] : after;
-  const cutoff = now.getTime() - input.thresholdMs;
-  const onTime = due.filter((d) => d.getTime() >= cutoff).map((d) => ({ scheduledAt: d, misfire: false }));
-  const missed = due.filter((d) => d.getTime() < cutoff);
-  if (missed.length === 0) return { fires: onTime, skipped: 0, nextFireAt: next };
+    onTime.length === MAX_PLANNED_FIRES && lastOnTime !== undefined
+      ? nextFireAfter(query, lastOnTime.scheduledAt)
+      : nextFireAfter(query, horizon);
+
+  if (nextFireAt.getTime() >= cutoffMs) return { fires: onTime, skipped: 0, nextFireAt: next };
+  const missedFrom = nextFireAt;
+  const missedTo = new Date(cutoffMs);
   switch (input.policy) {
-    case 'skip':
-      return { fires: onTime, skipped: missed.length, nextFireAt: next };
+    case 'skip': {
+      const missed = lastFireTimesBetween(query, missedFrom, missedTo, 1);
+      return { fires: onTime, skipped: missed.count, nextFireAt: next };
+    }
     case 'fire_once_now': {
-      // One fire for all that was missed, identified by the latest missed instant, unless an on-time fire
-      // is happening anyway.
-      if (onTime.length > 0) return { fires: onTime, skipped: missed.length, nextFireAt: next };
-      const latest = missed[missed.length - 1] as Date;
+      const missed = lastFireTimesBetween(query, missedFrom, missedTo, 1);
+      const latest = missed.last[missed.last.length - 1];
+      // An ordinary fire made now (a late one within the threshold) stands for the missed ones too.
+      const firingNow = onTime.some((fire) => fire.scheduledAt.getTime() <= now.getTime());
+      if (latest === undefined || firingNow)
+        return { fires: onTime, skipped: missed.count, nextFireAt: next };
       return {
-        fires: [{ scheduledAt: latest, misfire: true }],
-        skipped: missed.length - 1,
+        fires: [{ scheduledAt: latest, misfire: true }, ...onTime],
+        skipped: missed.count - 1,
         nextFireAt: next,
       };
     }
     case 'catch_up': {
-      const kept = missed.slice(Math.max(0, missed.length - input.catchUpLimit));
+      const missed = lastFireTimesBetween(query, missedFrom, missedTo, Math.max(0, input.catchUpLimit));
       return {
-        fires: [...kept.map((d) => ({ scheduledAt: d, misfire: true })), ...onTime],
-        skipped: missed.length - kept.length,
+        fires: [...missed.last.map((scheduledAt) => ({ scheduledAt, misfire: true })), ...onTime],
+        skipped: missed.count - missed.last.length,
         nextFireAt: next,
       };
     }
