@@ -205,6 +205,29 @@ describe('restarts', () => {
   });
 });
 
+describe('a replica that is behind', () => {
+  it('keeps its jobs: the leases of fires it has not finished are renewed, no other replica takes them', async () => {
+    const id = await seedJob(s, { scheduleType: 'cron', cronExpr: '*/10 * * * * *', nextFireAt: at(10) });
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    port.onFire = () => stuck; // the dispatcher takes a long time
+    const slow = engine();
+    clock.set(at(10));
+    await slow.tick();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the fire is with the dispatcher
+    clock.set(at(11.5)); // its lease (until 12) is about to run out
+    await slow.tick(); // renews it
+    clock.set(at(13));
+    const other = recordingDispatcher(s.prisma, s.sceneId);
+    await cycle(engine({ dispatcher: other }));
+    expect(other.fires).toEqual([]);
+    release();
+    await slow.idle();
+    expect(port.inserted).toEqual([fireRunId(id, at(10))]);
+    expect(await nextFireAt(id)).toBe(at(20).toISOString());
+  });
+});
+
 describe('schedule types and windows', () => {
   it('once fires once then has no next instant; manual never fires', async () => {
     const once = await seedJob(s, { scheduleType: 'once', onceAt: at(30), nextFireAt: at(30) });

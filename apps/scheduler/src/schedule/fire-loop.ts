@@ -10,7 +10,8 @@
  * Nothing is enqueued ahead of its instant: the dispatcher sees each fire at its instant, so the block
  * strategy is decided then (not a lookahead earlier), Redis holds no future fires (a FLUSHALL loses no
  * schedule), and a pause needs nothing removed from a queue. A pause, disable or edit clears the lease,
- * which voids planned fires at the next tick's lease check (within `tickMs`).
+ * which voids planned fires at the next tick's lease check (within `tickMs`). A replica renews the leases
+ * of the plans it is behind on, so only a dead replica's jobs are taken over.
  *
  * Lease tokens are `<instanceId>.<boot>.<seq>`; at start a replica frees the leases of its previous boot
  * (a stable instance id, e.g. the replica's consumer name, makes a restart resume without waiting for them).
@@ -20,7 +21,7 @@ import { newId } from '@kisjobs/protocol';
 import { errorMessage, type Clock, type Logger } from '../registry/ports.js';
 import type { FireDispatcher, FireOutcome } from './fire-port.js';
 import { FireTimeline } from './fire-timeline.js';
-import { claimDueJobs, leasesStillHeld, releaseStaleLeases } from './job-leases.js';
+import { claimDueJobs, releaseStaleLeases, renewLeases } from './job-leases.js';
 import { PlanBook, type Entry } from './plan-book.js';
 import { Planner } from './planner.js';
 
@@ -106,29 +107,39 @@ export function createFireLoop(options: FireLoopOptions): FireLoop {
   const flush = () => book.flush(new Date(clock.now().getTime() + retryBackoffMs));
 
   /**
-   * Voids planned fires whose lease is gone (the job was edited, paused or disabled). Only the plans that
-   * fire before the next check and were not claimed just now need it: one query per tick.
+   * One statement per tick over the plans this replica holds: the leases of plans about to fire are
+   * checked (a plan whose lease was taken away, by an edit, pause or disable, is voided), and leases about
+   * to run out are extended, so a replica that is alive but behind (a burst of fires, a slow database)
+   * keeps its jobs: only a dead replica's leases run out.
    */
-  const recheckLeases = async (): Promise<void> => {
+  const renewLeasesOfPlans = async (): Promise<void> => {
     const nowMs = clock.now().getTime();
     const soon = nowMs + 2 * tickMs;
     const fresh = nowMs - tickMs / 2;
-    const due = [...book.plans].filter(
-      (plan) => !plan.busy && plan.claimedAt < fresh && plan.ats[0] !== undefined && plan.ats[0] <= soon,
+    const renewBefore = nowMs + Math.max(1_000, 3 * tickMs);
+    const selected = [...book.plans].filter(
+      (plan) =>
+        plan.leaseUntil < renewBefore ||
+        (!plan.busy && plan.claimedAt < fresh && plan.ats[0] !== undefined && plan.ats[0] <= soon),
     );
-    if (due.length === 0) return;
-    const held = await leasesStillHeld(
+    if (selected.length === 0) return;
+    const until = nowMs + lookaheadMs + leaseGraceMs;
+    const held = await renewLeases(
       prisma,
-      due.map((plan) => plan.lease),
+      selected.map((plan) => plan.lease),
+      new Date(until),
     );
-    for (const plan of due) {
-      if (held.has(plan.lease.id) || plan.state !== 'active') continue;
+    for (const plan of selected) {
+      if (held.has(plan.lease.id)) {
+        plan.leaseUntil = Math.max(plan.leaseUntil, until);
+        continue;
+      }
+      // A batch in flight finishes; its advance will not apply (the token no longer holds).
+      if (plan.busy || plan.state !== 'active') continue;
       stats.voided += plan.waiting;
       plan.waiting = 0;
       book.settle(plan, 'void');
-      logger.debug('schedule: planned fires voided (job edited, paused or disabled)', {
-        jobId: plan.lease.id,
-      });
+      logger.debug('schedule: planned fires voided (lease taken away)', { jobId: plan.lease.id });
     }
   };
 
@@ -136,10 +147,11 @@ export function createFireLoop(options: FireLoopOptions): FireLoop {
     const now = clock.now();
     const horizon = new Date(now.getTime() + lookaheadMs);
     const token = `${boot}.${(claimSeq++).toString(36)}`;
+    const leaseUntil = horizon.getTime() + leaseGraceMs;
     const jobs = await claimDueJobs(prisma, {
       now,
       horizon,
-      leaseUntil: new Date(horizon.getTime() + leaseGraceMs),
+      leaseUntil: new Date(leaseUntil),
       token,
       limit: batchSize,
     });
@@ -164,7 +176,12 @@ export function createFireLoop(options: FireLoopOptions): FireLoop {
       if (planned.skipped > 0) {
         logger.info('schedule: missed fires skipped', { jobId: job.id, skipped: planned.skipped });
       }
-      const plan = book.open(lease, now.getTime(), planned.fires, planned.nextFireAt);
+      const plan = book.open(
+        lease,
+        { claimedAt: now.getTime(), leaseUntil },
+        planned.fires,
+        planned.nextFireAt,
+      );
       for (const fire of planned.fires) timeline.add({ at: fire.scheduledAt.getTime(), fire, plan });
     }
     return jobs.length;
@@ -269,7 +286,7 @@ export function createFireLoop(options: FireLoopOptions): FireLoop {
     ticking ??= (async () => {
       try {
         await flush();
-        await recheckLeases();
+        await renewLeasesOfPlans();
         for (let i = 0; i < maxClaims && !closed; i++) {
           const count = await claim();
           pump();

@@ -99,17 +99,25 @@ export interface Lease {
   readonly token: string;
 }
 
-const stillHeldSql = `
-SELECT j.id
-FROM jsonb_to_recordset($1::jsonb) AS l(id text, token text)
-JOIN jobs AS j ON j.id = l.id AND j.lease_owner = l.token
-JOIN scenes AS s ON s.id = j.scene_id
-WHERE j.enabled AND NOT j.paused AND NOT s.paused`;
+const renewSql = `
+UPDATE jobs AS j SET lease_until = GREATEST(j.lease_until, $2::timestamptz)
+FROM jsonb_to_recordset($1::jsonb) AS l(id text, token text), scenes AS s
+WHERE j.id = l.id AND j.lease_owner = l.token AND s.id = j.scene_id
+  AND j.enabled AND NOT j.paused AND NOT s.paused
+RETURNING j.id`;
 
-/** The ids among `leases` whose claim still holds and whose job may still fire. */
-export async function leasesStillHeld(db: DbClient, leases: readonly Lease[]): Promise<Set<string>> {
+/**
+ * Extends the leases that still hold (to at least `until`) and returns their ids. A lease missing from the
+ * result was taken away (the job was edited, paused, disabled or its scene paused) or has run out and been
+ * claimed by another replica: the planned fires it covered must not be made by this claim.
+ */
+export async function renewLeases(db: DbClient, leases: readonly Lease[], until: Date): Promise<Set<string>> {
   if (leases.length === 0) return new Set();
-  const rows = await db.$queryRawUnsafe<{ id: string }[]>(stillHeldSql, JSON.stringify(leases));
+  const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+    renewSql,
+    JSON.stringify(leases),
+    until.toISOString(),
+  );
   return new Set(rows.map((row) => row.id));
 }
 

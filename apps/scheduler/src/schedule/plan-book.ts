@@ -13,6 +13,8 @@ import { advanceJobs, releaseLeases, type Advance, type Lease } from './job-leas
 export interface Plan {
   readonly lease: Lease;
   readonly claimedAt: number;
+  /** Until when the lease holds (ms), as last written. */
+  leaseUntil: number;
   /** The instants still to dispatch, in order. */
   readonly ats: number[];
   readonly nextFireAt: Date | null;
@@ -42,10 +44,15 @@ export class PlanBook {
     this.#logger = logger;
   }
 
-  open(lease: Lease, claimedAt: number, fires: readonly ScheduledFire[], nextFireAt: Date | null): Plan {
+  open(
+    lease: Lease,
+    times: { readonly claimedAt: number; readonly leaseUntil: number },
+    fires: readonly ScheduledFire[],
+    nextFireAt: Date | null,
+  ): Plan {
     const plan: Plan = {
       lease,
-      claimedAt,
+      ...times,
       ats: fires.map((fire) => fire.scheduledAt.getTime()),
       nextFireAt,
       lastFireAt: null,
