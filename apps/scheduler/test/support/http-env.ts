@@ -2,6 +2,9 @@
  * The real HTTP API on a fresh migrated Postgres database and a unique Redis prefix, served on an ephemeral
  * loopback port, with a fake clock the test moves, a log that records every line, and small helpers: `call`
  * (fetch + JSON), `user(role, sceneIds)` (a user with a session token), `scene()`.
+ *
+ * With `scheduler`, a real scheduler (createScheduler) runs on the same database and Redis prefix and backs
+ * the resource routes (jobs, runs, configs, executors); its schedule engine is off unless asked for.
  */
 import { Registry } from 'prom-client';
 import { createDb, insertScene, type PrismaClient } from '@kisjobs/db';
@@ -12,6 +15,7 @@ import { createUser } from '../../src/auth/users.js';
 import { createHttpApp, type HttpApp, type HttpAppOptions } from '../../src/http/app.js';
 import type { HttpServerHandle } from '../../src/http/listen.js';
 import type { Logger } from '../../src/registry/ports.js';
+import { createScheduler, type Scheduler, type SchedulerOptions } from '../../src/scheduler.js';
 
 export class FakeClock {
   constructor(private ms: number = Date.now()) {}
@@ -64,6 +68,8 @@ export interface HttpEnv {
   readonly http: HttpApp;
   readonly server: HttpServerHandle;
   readonly url: string;
+  /** The started scheduler behind the resource routes (only with the `scheduler` option). */
+  readonly scheduler: Scheduler | undefined;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   /** A user made directly through the service, then signed in over HTTP. */
   user(role: Role, sceneIds?: readonly string[], password?: string): Promise<TestUser>;
@@ -82,23 +88,42 @@ export function recordingLogger(lines: LogLine[]): Logger {
 
 export async function httpEnv(
   label: string,
-  options: Partial<Pick<HttpAppOptions, 'auth' | 'http' | 'routes' | 'services'>> = {},
+  options: Partial<Pick<HttpAppOptions, 'auth' | 'http' | 'routes' | 'services'>> & {
+    /** Run a real scheduler behind the resource routes (`true`, or options to tune it). */
+    readonly scheduler?:
+      boolean | Partial<Omit<SchedulerOptions, 'prisma' | 'redis' | 'redisUrl' | 'prefix' | 'logger'>>;
+  } = {},
 ): Promise<HttpEnv> {
   const database = await createMigratedDatabase(label);
-  const db = createDb({ url: database.url, poolMax: 4 });
+  const db = createDb({ url: database.url, poolMax: 8 });
   const redis = await useTestRedis(label);
   const clock = new FakeClock();
   const registry = new Registry();
   const logs: LogLine[] = [];
+  const logger = recordingLogger(logs);
+  const { scheduler: schedulerOption, ...appOptions } = options;
+  let scheduler: Scheduler | undefined;
+  if (schedulerOption !== undefined && schedulerOption !== false) {
+    scheduler = createScheduler({
+      schedule: { enabled: false },
+      ...(schedulerOption === true ? {} : schedulerOption),
+      prisma: db.prisma,
+      redis: redis.client,
+      prefix: redis.prefix,
+      logger,
+    });
+    await scheduler.start();
+  }
   const http = createHttpApp({
     prisma: db.prisma,
     redis: redis.client,
-    logger: recordingLogger(logs),
+    logger,
     clock,
     metricsRegistry: registry,
     keyPrefix: redis.prefix,
-    ...options,
-    http: { checkResponses: true, ...options.http },
+    ...appOptions,
+    ...(scheduler === undefined ? {} : { services: { ...appOptions.services, scheduler } }),
+    http: { checkResponses: true, ...appOptions.http },
   });
   const server = await http.listen(0, '127.0.0.1');
   const hasher = createPasswordHasher();
@@ -131,6 +156,7 @@ export async function httpEnv(
     http,
     server,
     url: server.url,
+    scheduler,
     call,
     async user(role, sceneIds = [], password = `pw-${role}-correct-horse-${++counter}`) {
       const username = `${role}-${++counter}-${label}`.toLowerCase();
@@ -151,6 +177,7 @@ export async function httpEnv(
     },
     async close() {
       await server.close();
+      await scheduler?.close();
       await redis.close();
       await db.close();
       await database.drop();

@@ -1,0 +1,8 @@
+/**
+ * Every row of the authorization matrix, one module per group of routes. A module adding routes adds its
+ * rows file here.
+ */
+import type { Case } from './kit.js';
+import { CORE_ROWS } from './rows-core.js';
+
+export const MATRIX: Readonly<Record<string, Case>> = { ...CORE_ROWS };
