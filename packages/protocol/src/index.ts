@@ -40,6 +40,7 @@ export * from './payloads/run-event.js';
 export * from './payloads/control.js';
 export * from './payloads/executor.js';
 export * from './payloads/catalog.js';
+export * from './api/alerts.js';
 export * from './api/job.js';
 export * from './api/paging.js';
 export * from './api/identity.js';

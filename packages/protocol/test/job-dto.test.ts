@@ -51,7 +51,23 @@ describe('JobInput', () => {
       params: {},
       childJobIds: [],
       enabled: true,
+      alerts: { on: ['failed', 'timed_out', 'lost'], webhook: null, email: null },
     });
+  });
+
+  it('validates alert settings by field: webhook url scheme, secret length, email addresses', () => {
+    const bad = JobInput.safeParse(
+      input({
+        alerts: {
+          on: ['failed', 'failed'],
+          webhook: { url: 'ftp://hooks.example/x', secret: 'short' },
+          email: { to: ['not-an-address'] },
+        },
+      }),
+    );
+    expect(bad.success).toBe(false);
+    const paths = (bad.error?.issues ?? []).map((i) => i.path.join('.')).sort();
+    expect(paths).toEqual(['alerts.email.to.0', 'alerts.on', 'alerts.webhook.secret', 'alerts.webhook.url']);
   });
 
   it('gives each parse its own default objects', () => {

@@ -8,7 +8,9 @@
 import type { z } from 'zod';
 import { Prisma, type Job as JobRow, type PrismaClient } from '@kisjobs/db';
 import {
+  alertsView,
   ConflictError,
+  JobAlerts,
   JobInput,
   NotFoundError,
   ValidationError,
@@ -92,6 +94,7 @@ export async function createJob(
         retryDelayMs: input.retry.delayMs,
         params: input.params,
         childJobIds: input.childJobIds,
+        alertSettings: input.alerts,
         nextFireAt,
         createdById: options.createdById ?? null,
       },
@@ -159,8 +162,15 @@ export function jobDto(row: JobRow, groupName: string): Job {
     params: (row.params ?? {}) as Record<string, string>,
     childJobIds: row.childJobIds,
     enabled: row.enabled,
+    alerts: alertsView(storedAlerts(row.alertSettings)),
     nextFireAt: row.nextFireAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/** The stored alert settings; a row written before alerts existed (`{}`) reads as the defaults. */
+export function storedAlerts(value: unknown): JobAlerts {
+  const parsed = JobAlerts.safeParse(value ?? {});
+  return parsed.success ? parsed.data : JobAlerts.parse({});
 }

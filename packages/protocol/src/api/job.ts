@@ -9,6 +9,7 @@
  * `schedule.expr`); here only its shape: 5 fields, or 6 with seconds first.
  */
 import { z } from 'zod';
+import { JobAlerts, JobAlertsView } from './alerts.js';
 import { IsoDateTime, IsoDateTimeInput, Params } from '../common.js';
 import { BlockStrategy, MisfirePolicy, RetryBackoff, RoutingStrategy } from '../domain.js';
 import { JobId, SceneId } from '../ids.js';
@@ -169,6 +170,8 @@ const jobFields = {
   /** Triggered (trigger type `parent`) when a run of this job succeeds. */
   childJobIds: ChildJobIds,
   enabled: z.boolean(),
+  /** Who hears about failed, timed-out and lost runs (alerts.ts). */
+  alerts: JobAlerts,
 };
 
 /** The create body. `z.infer` gives the resolved job (defaults filled); `z.input` what a client may send. */
@@ -184,6 +187,7 @@ export const JobInput = z.strictObject({
   params: Params.prefault({}),
   childJobIds: ChildJobIds.prefault([]),
   enabled: z.boolean().default(true),
+  alerts: JobAlerts.prefault({}),
 });
 export type JobInput = z.infer<typeof JobInput>;
 
@@ -194,6 +198,7 @@ export type JobPatch = z.infer<typeof JobPatch>;
 /** A job as the API returns it. */
 export const Job = JobInput.extend({
   id: JobId,
+  alerts: JobAlertsView,
   /** The next instant the schedule fires; null for manual jobs, disabled jobs and finished windows. */
   nextFireAt: IsoDateTime.nullable(),
   createdAt: IsoDateTime,
