@@ -49,6 +49,8 @@ export const FIXTURE_FLOWS: readonly ConfigSource[] = [
       /** Logs `lines` lines (run param). */
       flow('chatty', ['Source', ['Log', { lines: '25' }]]),
       flow('throw', ['Source', ['Throw', { message: 'the data is bad' }]]),
+      /** Five lines, a cooperative pause of `ms` (default 1500), five more lines: a log to tail live. */
+      flow('slowlog', ['Source', ['Log', { lines: '5' }], 'Sleep', ['Log', { lines: '5' }]]),
       /** Counts its (single source) row: the cheapest complete flow. */
       flow('noop', ['Count']),
     ].join('---\n'),

@@ -64,6 +64,7 @@ export {
   type PasswordHasher,
   type ScryptParams,
 } from '../auth/password.js';
+export { createUser, type NewUserRequest, type UserServiceDeps } from '../auth/users.js';
 export { API_TOKEN_PREFIX, SESSION_TOKEN_PREFIX } from '../auth/secrets.js';
 export { DEFAULT_LOGIN_LIMITS, type LoginLimits } from '../auth/rate-limit.js';
 export type { AuthOptions, AuthSettings } from '../auth/settings.js';

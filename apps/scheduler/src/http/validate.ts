@@ -5,9 +5,8 @@
  * `params.` prefix (`query.limit`, `params.id`).
  *
  * Query strings arrive as text (`?limit=20`), one value or a list when a name repeats; query schemas coerce
- * (`PageLimit`) or use the helpers below.
+ * (`PageLimit`) or use `queryList` / `QueryBoolean` from @kisjobs/protocol (re-exported here).
  */
-import { z } from 'zod';
 import { toValidationIssues, ValidationError, type ValidationIssue } from '@kisjobs/protocol';
 import type { Route } from './route.js';
 
@@ -43,15 +42,4 @@ export async function parseParts(route: Route, raw: RawParts): Promise<ParsedPar
   };
 }
 
-/** A query flag: `?x=true` / `?x=false` (also `1` / `0`). */
-export const QueryBoolean = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
-
-/** A query list: `?status=failed&status=lost` or `?status=failed,lost`, at most `max` items. */
-export function queryList<T extends z.ZodType<unknown, string>>(item: T, max = 50) {
-  return z
-    .union([z.string(), z.array(z.string()).max(max)])
-    .transform((value) => (Array.isArray(value) ? value : value.split(',')).filter((part) => part !== ''))
-    .pipe(z.array(item).max(max));
-}
+export { QueryBoolean, queryList } from '@kisjobs/protocol';

@@ -4,5 +4,6 @@
  */
 import type { Case } from './kit.js';
 import { CORE_ROWS } from './rows-core.js';
+import { RUN_ROWS } from './rows-runs.js';
 
-export const MATRIX: Readonly<Record<string, Case>> = { ...CORE_ROWS };
+export const MATRIX: Readonly<Record<string, Case>> = { ...CORE_ROWS, ...RUN_ROWS };

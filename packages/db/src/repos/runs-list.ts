@@ -60,3 +60,8 @@ export async function listRuns(db: DbClient, filter: RunFilter, page: PageReques
       rows.length > limit && last !== undefined ? encodeCursor({ at: last.triggeredAt, id: last.id }) : null,
   };
 }
+
+/** One run by id, or null. */
+export function getRunById(db: DbClient, id: string): Promise<Run | null> {
+  return db.run.findUnique({ where: { id } });
+}

@@ -8,6 +8,8 @@ import type { RouteDeps } from '../deps.js';
 import type { Route } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { runLogStreamRoutes } from './run-logs-stream.js';
+import { runRoutes } from './runs.js';
 import { sceneRoutes } from './scenes.js';
 import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
@@ -20,6 +22,8 @@ export const ROUTE_MODULES: readonly ((deps: RouteDeps) => Route[])[] = [
   userRoutes,
   sceneRoutes,
   auditRoutes,
+  runRoutes,
+  (deps) => runLogStreamRoutes(deps),
 ];
 
 export function coreRoutes(deps: RouteDeps): Route[] {

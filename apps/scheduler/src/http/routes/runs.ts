@@ -1,0 +1,150 @@
+/**
+ * `/api/runs`: the run listing (filters, keyset paging newest first, restricted to the caller's scenes), one
+ * run with its per-function summary, terminate, and log lines paged by seq. The live tail is in
+ * run-logs-stream.ts.
+ */
+import { z } from 'zod';
+import { getRunById, listRunLogLines, listRuns, type RunFilter } from '@kisjobs/db';
+import {
+  ConflictError,
+  isFinalRunStatus,
+  pageOf,
+  Run,
+  RunId,
+  RunListQuery,
+  RunLogPage,
+  RunLogQuery,
+  RunTerminateInput,
+  RunTerminateResult,
+} from '@kisjobs/protocol';
+import type { RouteDeps } from '../deps.js';
+import { loadInScene } from '../resource.js';
+import { defineRoute, type Route } from '../route.js';
+import { logLineDto, runDto } from './run-dto.js';
+import { actorOf, schedulerOf } from './scheduler-service.js';
+
+export const RunParams = z.strictObject({ id: RunId });
+
+export function runRoutes(deps: RouteDeps): Route[] {
+  const { prisma } = deps;
+  return [
+    defineRoute({
+      id: 'runs.list',
+      method: 'GET',
+      path: '/api/runs',
+      tags: ['runs'],
+      summary: 'Runs, newest first, filtered by job, scene, status, trigger type and time',
+      description:
+        '`status` and `triggerType` take comma-separated lists. Only runs in the scenes you may see are listed; ' +
+        'naming a scene you may not see is refused with 403.',
+      access: { action: 'read' },
+      query: RunListQuery,
+      responses: { 200: { description: 'Runs, newest first', schema: pageOf(Run) } },
+      handler: async (req) => {
+        const { jobId, sceneId, status, triggerType, from, to, limit, cursor } = req.query;
+        if (sceneId !== undefined) req.access.requireScene(sceneId);
+        const visible = req.access.sceneFilter();
+        const filter: RunFilter = {
+          ...(jobId === undefined ? {} : { jobId }),
+          ...(sceneId !== undefined
+            ? { sceneIds: [sceneId] }
+            : visible === undefined
+              ? {}
+              : { sceneIds: visible }),
+          ...(status === undefined || status.length === 0 ? {} : { statuses: status }),
+          ...(triggerType === undefined || triggerType.length === 0 ? {} : { triggerTypes: triggerType }),
+          ...(from === undefined ? {} : { from: new Date(from) }),
+          ...(to === undefined ? {} : { to: new Date(to) }),
+        };
+        const page = await listRuns(prisma, filter, { limit, cursor });
+        return { status: 200, body: { items: page.items.map(runDto), nextCursor: page.nextCursor } };
+      },
+    }),
+    defineRoute({
+      id: 'runs.get',
+      method: 'GET',
+      path: '/api/runs/:id',
+      tags: ['runs'],
+      summary: 'One run, with its per-function summary',
+      access: { action: 'read', scene: 'from-resource' },
+      params: RunParams,
+      responses: { 200: { description: 'The run', schema: Run } },
+      handler: async (req) => {
+        const run = await loadInScene(
+          req,
+          'run',
+          req.params.id,
+          () => getRunById(prisma, req.params.id),
+          (r) => r.sceneId,
+        );
+        return { status: 200, body: runDto(run) };
+      },
+    }),
+    defineRoute({
+      id: 'runs.terminate',
+      method: 'POST',
+      path: '/api/runs/:id/terminate',
+      tags: ['runs'],
+      summary: 'Terminate a run: a pending run ends at once, a running one within 2 s (even in a CPU loop)',
+      access: { action: 'operate', scene: 'from-resource' },
+      params: RunParams,
+      body: RunTerminateInput.optional(),
+      responses: {
+        202: { description: 'Terminated, or the stop was sent to its executor', schema: RunTerminateResult },
+      },
+      errors: [409],
+      audit: { targetType: 'run', targetId: (req) => req.params.id },
+      handler: async (req) => {
+        const run = await loadInScene(
+          req,
+          'run',
+          req.params.id,
+          () => getRunById(prisma, req.params.id),
+          (r) => r.sceneId,
+        );
+        const finished = () =>
+          new ConflictError(`run ${run.id} has already finished`, {
+            code: 'RUN_ALREADY_FINISHED',
+            details: { runId: run.id },
+          });
+        if (isFinalRunStatus(run.status)) throw finished();
+        const result = await schedulerOf(deps).terminate(run.id, {
+          requestedBy: actorOf(req.principal),
+          reason: req.body?.reason ?? `terminated by ${req.principal.username}`,
+        });
+        if (result.outcome === 'already_finished') throw finished();
+        return { status: 202, body: { runId: run.id, outcome: result.outcome } };
+      },
+    }),
+    defineRoute({
+      id: 'runs.logs',
+      method: 'GET',
+      path: '/api/runs/:id/logs',
+      tags: ['runs'],
+      summary: "A run's log lines in order, paged by seq",
+      access: { action: 'read', scene: 'from-resource' },
+      params: RunParams,
+      query: RunLogQuery,
+      responses: { 200: { description: 'Log lines after `afterSeq`', schema: RunLogPage } },
+      handler: async (req) => {
+        const run = await loadInScene(
+          req,
+          'run',
+          req.params.id,
+          () => getRunById(prisma, req.params.id),
+          (r) => r.sceneId,
+        );
+        const afterSeq = req.query.afterSeq ?? -1;
+        const lines = await listRunLogLines(prisma, run.id, { afterSeq, limit: req.query.limit ?? 500 });
+        return {
+          status: 200,
+          body: {
+            items: lines.map(logLineDto),
+            nextAfterSeq: lines.at(-1)?.seq ?? afterSeq,
+            runFinished: isFinalRunStatus(run.status),
+          },
+        };
+      },
+    }),
+  ];
+}
