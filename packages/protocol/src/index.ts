@@ -42,6 +42,7 @@ export * from './payloads/executor.js';
 export * from './payloads/catalog.js';
 export * from './api/alerts.js';
 export * from './api/job.js';
+export * from './api/job-queries.js';
 export * from './api/runs.js';
 export * from './api/paging.js';
 export * from './api/query.js';

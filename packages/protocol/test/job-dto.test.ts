@@ -203,6 +203,10 @@ describe('Job and JobTriggerInput', () => {
     const job = {
       ...JobInput.parse(input()),
       id: newId('job'),
+      alerts: { on: ['failed', 'timed_out', 'lost'], webhook: null, email: null },
+      paused: false,
+      version: 1,
+      lastFireAt: null,
       nextFireAt: '2026-05-02T00:00:00.000Z',
       createdAt: '2026-05-01T00:00:00.000Z',
       updatedAt: '2026-05-01T00:00:00.000Z',

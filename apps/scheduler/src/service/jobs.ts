@@ -1,64 +1,55 @@
 /**
- * Creating a job from the API's `JobInput` DTO (the minimal service the end-to-end tests and the later HTTP
- * API use). The body is parsed by the protocol's zod schema (every bad field named), the cron expression
- * and time zone by the scheduler's cron core, the scene, the executor group and the child jobs must
- * exist; nothing is written unless all of it holds. `nextFireAt` is the first fire after now for enabled
- * scheduled jobs (null for manual ones).
+ * Creating, updating and deleting jobs from the API's DTOs. Bodies are parsed by the protocol's zod schemas
+ * (every bad field named), then checked against the world (job-input.ts); nothing is written unless all of
+ * it holds. `nextFireAt` is the first fire after now for enabled scheduled jobs (null for manual ones); an
+ * update is written over the version it read, and its caller recomputes the schedule (lifecycle.ts).
  */
 import type { z } from 'zod';
-import { Prisma, type Job as JobRow, type PrismaClient } from '@kisjobs/db';
+import { Prisma, updateJobAtVersion, type Job as JobRow, type PrismaClient } from '@kisjobs/db';
 import {
-  alertsView,
   ConflictError,
-  JobAlerts,
   JobInput,
+  JobPatch,
   NotFoundError,
   ValidationError,
   newId,
   toValidationIssues,
   type Job,
-  type JobSchedule,
 } from '@kisjobs/protocol';
-import { checkCron } from '../schedule/cron.js';
-import { nextFireAfter, type ScheduleSpec } from '../schedule/next-fire.js';
+import { nextFireAfter } from '../schedule/next-fire.js';
+import { jobDto, storedAlerts } from './job-dto.js';
+import { checkJobReferences, jobColumns, scheduleSpecOf } from './job-input.js';
+
+export { jobDto, storedAlerts } from './job-dto.js';
+
+/** The parsed value, or a ValidationError naming every bad field. */
+function parseOrThrow<T>(result: z.ZodSafeParseResult<T>): T {
+  if (!result.success) throw new ValidationError(toValidationIssues(result.error.issues));
+  return result.data;
+}
+
+function duplicateName(error: unknown, input: JobInput): never {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    throw new ConflictError(`a job named ${input.name} exists in this scene already`, {
+      code: 'ALREADY_EXISTS',
+      details: { sceneId: input.sceneId, name: input.name },
+    });
+  }
+  throw error;
+}
 
 export async function createJob(
   prisma: PrismaClient,
   body: unknown,
   options: { readonly now: Date; readonly createdById?: string | null },
 ): Promise<Job> {
-  const parsed = JobInput.safeParse(body);
-  if (!parsed.success) throw new ValidationError(toValidationIssues(parsed.error.issues));
-  const input = parsed.data;
-  if (input.schedule.type === 'cron') {
-    const check = checkCron(input.schedule.expr, input.schedule.timezone);
-    if (!check.ok) {
-      throw new ValidationError([{ path: `schedule.${check.field}`, message: check.message }], {
-        code: check.field === 'timezone' ? 'TIMEZONE_INVALID' : 'CRON_INVALID',
-      });
-    }
-  }
-  const scene = await prisma.scene.findUnique({ where: { id: input.sceneId }, select: { id: true } });
-  if (scene === null) throw new NotFoundError('scene', input.sceneId);
-  const group = await prisma.executorGroup.findUnique({ where: { name: input.group }, select: { id: true } });
-  if (group === null) throw new NotFoundError('group', input.group);
-  if (input.childJobIds.length > 0) {
-    const found = new Set(
-      (await prisma.job.findMany({ where: { id: { in: input.childJobIds } }, select: { id: true } })).map(
-        (j) => j.id,
-      ),
-    );
-    const issues = input.childJobIds.flatMap((id, i) =>
-      found.has(id) ? [] : [{ path: `childJobIds[${i}]`, message: `job ${id} does not exist` }],
-    );
-    if (issues.length > 0) throw new ValidationError(issues);
-  }
-
-  const id = newId('job', options.now);
+  const input = parseOrThrow(JobInput.safeParse(body));
+  const { groupId } = await checkJobReferences(prisma, input);
+  const columns = jobColumns(input, groupId);
   const spec = scheduleSpecOf(input.schedule);
   const window = {
-    ...(input.window?.startAt === undefined ? {} : { startAt: new Date(input.window.startAt) }),
-    ...(input.window?.endAt === undefined ? {} : { endAt: new Date(input.window.endAt) }),
+    ...(columns.startAt === null ? {} : { startAt: columns.startAt }),
+    ...(columns.endAt === null ? {} : { endAt: columns.endAt }),
   };
   const nextFireAt =
     input.enabled && spec.type !== 'manual'
@@ -68,109 +59,75 @@ export async function createJob(
   try {
     const row = await prisma.job.create({
       data: {
-        id,
-        sceneId: input.sceneId,
-        name: input.name,
-        description: input.description,
-        flowName: input.flowName,
-        enabled: input.enabled,
-        scheduleType: input.schedule.type,
-        cronExpr: input.schedule.type === 'cron' ? input.schedule.expr : null,
-        timezone: input.schedule.type === 'cron' ? input.schedule.timezone : 'UTC',
-        fixedRateMs: input.schedule.type === 'fixed_rate' ? input.schedule.everyMs : null,
-        onceAt: input.schedule.type === 'once' ? new Date(input.schedule.at) : null,
-        startAt: window.startAt ?? null,
-        endAt: window.endAt ?? null,
-        misfirePolicy: input.misfire.policy,
-        catchUpLimit: input.misfire.catchUpLimit,
-        blockStrategy: input.blockStrategy,
-        routing: input.routing.strategy,
-        routingKey: input.routing.key ?? null,
-        pinnedExecutor: input.routing.executorInstanceId ?? null,
-        executorGroupId: group.id,
-        timeoutMs: input.timeoutMs,
-        retryAttempts: input.retry.attempts,
-        retryBackoff: input.retry.backoff,
-        retryDelayMs: input.retry.delayMs,
-        params: input.params,
-        childJobIds: input.childJobIds,
-        alertSettings: input.alerts,
+        id: newId('job', options.now),
+        ...columns,
         nextFireAt,
         createdById: options.createdById ?? null,
       },
     });
     return jobDto(row, input.group);
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      throw new ConflictError(`a job named ${input.name} exists in this scene already`, {
-        code: 'ALREADY_EXISTS',
-        details: { sceneId: input.sceneId, name: input.name },
-      });
-    }
-    throw error;
+    return duplicateName(error, input);
   }
 }
 
-function scheduleSpecOf(schedule: JobSchedule): ScheduleSpec {
-  switch (schedule.type) {
-    case 'cron':
-      return { type: 'cron', expr: schedule.expr, timezone: schedule.timezone };
-    case 'fixed_rate':
-      return { type: 'fixed_rate', everyMs: schedule.everyMs };
-    case 'once':
-      return { type: 'once', at: new Date(schedule.at) };
-    case 'manual':
-      return { type: 'manual' };
+/** The definition a stored job holds, as a create body would give it (the webhook secret included). */
+function currentInput(row: JobRow, groupName: string): Record<string, unknown> {
+  const { id, paused, version, lastFireAt, nextFireAt, createdAt, updatedAt, ...definition } = jobDto(
+    row,
+    groupName,
+  );
+  void [id, paused, version, lastFireAt, nextFireAt, createdAt, updatedAt];
+  return { ...definition, alerts: storedAlerts(row.alertSettings) };
+}
+
+/**
+ * Applies a patch (each given field replaces the stored one whole) and writes it over the version read (or
+ * `expectedVersion`: 409 VERSION_CONFLICT when the job moved on). The schedule is not recomputed here.
+ */
+export async function updateJob(
+  prisma: PrismaClient,
+  id: string,
+  body: unknown,
+  options: { readonly expectedVersion?: number } = {},
+): Promise<{ readonly row: JobRow; readonly input: JobInput }> {
+  const patch = parseOrThrow(JobPatch.safeParse(body));
+  const row = await prisma.job.findUnique({
+    where: { id },
+    include: { executorGroup: { select: { name: true } } },
+  });
+  if (row === null) throw new NotFoundError('job', id);
+  const version = options.expectedVersion ?? row.version;
+  if (version !== row.version) {
+    throw new ConflictError(`job ${id} is at version ${row.version}, not ${version}`, {
+      code: 'VERSION_CONFLICT',
+      details: { id, version: row.version },
+    });
+  }
+  const input = parseOrThrow(JobInput.safeParse({ ...currentInput(row, row.executorGroup.name), ...patch }));
+  const { groupId } = await checkJobReferences(prisma, input, id);
+  try {
+    const written = await updateJobAtVersion(prisma, id, version, jobColumns(input, groupId));
+    return { row: written, input };
+  } catch (error) {
+    return duplicateName(error, input);
   }
 }
 
-/** A job row as the API returns it. */
-export function jobDto(row: JobRow, groupName: string): Job {
-  const schedule: z.input<typeof JobSchedule> =
-    row.scheduleType === 'cron'
-      ? { type: 'cron', expr: row.cronExpr ?? '', timezone: row.timezone }
-      : row.scheduleType === 'fixed_rate'
-        ? { type: 'fixed_rate', everyMs: row.fixedRateMs ?? 0 }
-        : row.scheduleType === 'once'
-          ? { type: 'once', at: (row.onceAt ?? row.createdAt).toISOString() }
-          : { type: 'manual' };
-  const window =
-    row.startAt === null && row.endAt === null
-      ? null
-      : {
-          ...(row.startAt === null ? {} : { startAt: row.startAt.toISOString() }),
-          ...(row.endAt === null ? {} : { endAt: row.endAt.toISOString() }),
-        };
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    sceneId: row.sceneId,
-    flowName: row.flowName,
-    group: groupName,
-    schedule: schedule as JobSchedule,
-    window,
-    misfire: { policy: row.misfirePolicy, catchUpLimit: row.catchUpLimit },
-    blockStrategy: row.blockStrategy,
-    routing: {
-      strategy: row.routing,
-      ...(row.routingKey === null ? {} : { key: row.routingKey }),
-      ...(row.pinnedExecutor === null ? {} : { executorInstanceId: row.pinnedExecutor }),
-    },
-    timeoutMs: row.timeoutMs ?? 0,
-    retry: { attempts: row.retryAttempts, backoff: row.retryBackoff, delayMs: row.retryDelayMs },
-    params: (row.params ?? {}) as Record<string, string>,
-    childJobIds: row.childJobIds,
-    enabled: row.enabled,
-    alerts: alertsView(storedAlerts(row.alertSettings)),
-    nextFireAt: row.nextFireAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-/** The stored alert settings; a row written before alerts existed (`{}`) reads as the defaults. */
-export function storedAlerts(value: unknown): JobAlerts {
-  const parsed = JobAlerts.safeParse(value ?? {});
-  return parsed.success ? parsed.data : JobAlerts.parse({});
+/**
+ * Deletes a job. Its runs keep their history (their job id becomes null); a job that is another job's
+ * child cannot go until the parent no longer names it.
+ */
+export async function deleteJob(prisma: PrismaClient, id: string): Promise<void> {
+  const parents = await prisma.job.findMany({
+    where: { childJobIds: { has: id } },
+    select: { id: true, name: true },
+  });
+  if (parents.length > 0) {
+    throw new ConflictError(`job ${id} is a child of ${parents.map((p) => p.name).join(', ')}`, {
+      details: { parentJobIds: parents.map((p) => p.id) },
+    });
+  }
+  const deleted = await prisma.job.deleteMany({ where: { id } });
+  if (deleted.count === 0) throw new NotFoundError('job', id);
 }

@@ -199,6 +199,11 @@ export type JobPatch = z.infer<typeof JobPatch>;
 export const Job = JobInput.extend({
   id: JobId,
   alerts: JobAlertsView,
+  /** Paused jobs keep their schedule; on resume the misfire policy decides about the instants missed. */
+  paused: z.boolean(),
+  /** Bumped by every edit; send it back as `?version=` to update only what you read. */
+  version: z.number().int().min(1),
+  lastFireAt: IsoDateTime.nullable(),
   /** The next instant the schedule fires; null for manual jobs, disabled jobs and finished windows. */
   nextFireAt: IsoDateTime.nullable(),
   createdAt: IsoDateTime,

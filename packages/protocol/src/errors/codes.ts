@@ -45,6 +45,8 @@ export const ERROR_STATUS = {
   // 422: well-formed, but its content cannot be used (a KisFlow config that does not resolve...).
   UNPROCESSABLE: 422,
   CONFIG_INVALID: 422,
+  /** No online executor of the job's group implements every function of its flow. */
+  FLOW_NOT_IMPLEMENTED: 422,
   // 429
   RATE_LIMITED: 429,
   // 500

@@ -8,6 +8,8 @@ import type { RouteDeps } from '../deps.js';
 import type { Route } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { jobActionRoutes } from './job-actions.js';
+import { jobRoutes } from './jobs.js';
 import { runLogStreamRoutes } from './run-logs-stream.js';
 import { runRoutes } from './runs.js';
 import { sceneRoutes } from './scenes.js';
@@ -22,6 +24,8 @@ export const ROUTE_MODULES: readonly ((deps: RouteDeps) => Route[])[] = [
   userRoutes,
   sceneRoutes,
   auditRoutes,
+  jobRoutes,
+  jobActionRoutes,
   runRoutes,
   (deps) => runLogStreamRoutes(deps),
 ];
