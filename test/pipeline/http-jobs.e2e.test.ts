@@ -132,6 +132,15 @@ describe('create, read, list', () => {
       body: body({ flowName: 'unwritten' }),
     });
     expect(allowed.status).toBe(201);
+    // The Job DTO stays strict: the reason travels in a header.
+    expect(allowed.headers.get('x-kisjobs-warning')).toMatch(/^FLOW_NOT_IMPLEMENTED: .*Unwritten/);
+    expect(allowed.body).not.toHaveProperty('warnings');
+    const implemented = await api.call('POST', '/api/jobs?allowUnimplemented=true', {
+      token: admin.token,
+      body: body(),
+    });
+    expect(implemented.status).toBe(201);
+    expect(implemented.headers.get('x-kisjobs-warning')).toBeNull();
   });
 });
 

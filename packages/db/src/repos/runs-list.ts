@@ -30,8 +30,9 @@ export interface Page<T> {
 
 /**
  * Runs, newest first by (triggeredAt, id). Served by the indexes (job_id | scene_id | status, triggered_at
- * DESC, id) and (triggered_at DESC, id): the cursor condition is written as `triggered_at <= t AND
- * (triggered_at < t OR id < i)` so that the index range starts at the cursor.
+ * DESC, id), (job_id, status, triggered_at DESC, id) and (triggered_at DESC, id): the cursor condition is
+ * written as `triggered_at <= t AND (triggered_at < t OR id < i)` so that the index range starts at the
+ * cursor.
  */
 export async function listRuns(db: DbClient, filter: RunFilter, page: PageRequest = {}): Promise<Page<Run>> {
   const limit = pageSize(page.limit);

@@ -26,6 +26,14 @@ import { schedulerOf } from './scheduler-service.js';
 
 export const JobParams = z.strictObject({ id: JobId });
 
+/** Set on a write saved with `allowUnimplemented=true` that no online executor can run yet. */
+export const WARNING_HEADER = 'X-KisJobs-Warning';
+
+/** Header values are Latin-1 without controls: anything else (names may be Unicode) becomes `?`. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+}
+
 /** Loads a job (404) and requires the route's action in its scene (403). */
 export function jobInScene(deps: RouteDeps, req: ApiRequest<{ id: string }>) {
   return loadInScene(
@@ -39,13 +47,32 @@ export function jobInScene(deps: RouteDeps, req: ApiRequest<{ id: string }>) {
 
 export function jobRoutes(deps: RouteDeps): Route[] {
   const { prisma, clock } = deps;
-  const requireImplemented = async (flowName: string, group: string, allow: boolean | undefined) => {
-    if (allow === true) return;
+  /**
+   * Refuses an unimplemented flow; with `allowUnimplemented=true` the job is saved and the answer (the strict
+   * Job DTO) carries the reason in an `X-KisJobs-Warning` header instead.
+   */
+  const requireImplemented = async (
+    flowName: string,
+    group: string,
+    allow: boolean | undefined,
+  ): Promise<Record<string, string>> => {
     // A group that does not exist is the clearer answer (404 GROUP_NOT_FOUND), so it comes first.
     const known = await prisma.executorGroup.findUnique({ where: { name: group }, select: { id: true } });
-    if (known === null) throw new NotFoundError('group', group);
-    const report = await checkFlowImplemented(schedulerOf(deps), flowName, group);
-    if (!report.ok) throw new FlowNotImplementedError(report, flowName, group);
+    if (known === null) {
+      if (allow === true) return {};
+      throw new NotFoundError('group', group);
+    }
+    const check = checkFlowImplemented(schedulerOf(deps), flowName, group);
+    if (allow !== true) {
+      const report = await check;
+      if (!report.ok) throw new FlowNotImplementedError(report, flowName, group);
+      return {};
+    }
+    // Allowed: the check only informs, so a registry that cannot answer does not block the write.
+    const report = await check.catch(() => null);
+    return report === null || report.ok
+      ? {}
+      : { [WARNING_HEADER]: headerSafe(`FLOW_NOT_IMPLEMENTED: ${report.message}`) };
   };
   const target = { targetType: 'job', targetId: (req: { params: { id: string } }) => req.params.id };
   return [
@@ -106,12 +133,16 @@ export function jobRoutes(deps: RouteDeps): Route[] {
       errors: [409, 422],
       audit: { targetType: 'job', details: (req) => ({ name: req.body.name, flowName: req.body.flowName }) },
       handler: async (req) => {
-        await requireImplemented(req.body.flowName, req.body.group, req.query.allowUnimplemented);
+        const headers = await requireImplemented(
+          req.body.flowName,
+          req.body.group,
+          req.query.allowUnimplemented,
+        );
         const job = await createJob(prisma, req.body, {
           now: clock.now(),
           createdById: req.principal.userId,
         });
-        return { status: 201, body: job, audit: { targetId: job.id } };
+        return { status: 201, headers, body: job, audit: { targetId: job.id } };
       },
     }),
     defineRoute({
@@ -146,14 +177,15 @@ export function jobRoutes(deps: RouteDeps): Route[] {
         if (req.body.sceneId !== undefined) req.access.requireScene(req.body.sceneId);
         const flowName = req.body.flowName ?? current.flowName;
         const group = req.body.group ?? current.executorGroup.name;
-        if (req.body.flowName !== undefined || req.body.group !== undefined) {
-          await requireImplemented(flowName, group, req.query.allowUnimplemented);
-        }
+        const headers =
+          req.body.flowName !== undefined || req.body.group !== undefined
+            ? await requireImplemented(flowName, group, req.query.allowUnimplemented)
+            : {};
         const { input } = await updateJob(prisma, current.id, req.body, {
           ...(req.query.version === undefined ? {} : { expectedVersion: req.query.version }),
         });
         const row = await schedulerOf(deps).schedule.recompute(current.id);
-        return { status: 200, body: jobDto(row, input.group) };
+        return { status: 200, headers, body: jobDto(row, input.group) };
       },
     }),
     defineRoute({
