@@ -294,3 +294,42 @@ describe('pending runs and their BullMQ jobs', () => {
     expect(await statusOf(held)).toBe('pending');
   }, 40_000);
 });
+
+describe('a live executor that is busy', () => {
+  it('never loses the pending group-queue runs it holds, whatever BullMQ says of their jobs', async () => {
+    // Heavy load: the `started` events are not ingested yet (the runs still name no executor), and the
+    // executor renewed its BullMQ locks too late, so one job is failed (stalled) and one lost its lock.
+    const executor = await liveExecutor();
+    const old = { executorGroup: group, ageMs: 40_000, targetQueue: ks.groupQueue(group) };
+    const [stalled = '', unlocked = ''] = await seedRuns(db, 2, old);
+    const q = queue(ks.groupQueue(group));
+    const connection = redis.client.duplicate({ maxRetriesPerRequest: null });
+    cleanups.push(async () => connection.disconnect());
+    await q.add('run', { runId: unlocked }, { jobId: unlocked });
+    const taker = new Worker(ks.groupQueue(group), null, {
+      connection,
+      prefix: ks.bullPrefix,
+      lockDuration: 1_000,
+    });
+    cleanups.push(() => taker.close(true));
+    expect((await taker.getNextJob('busy-worker-token'))?.id).toBe(unlocked);
+    await q.add('run', { runId: stalled }, { jobId: stalled });
+    const failer = new Worker(
+      ks.groupQueue(group),
+      async () => {
+        throw new Error('job stalled more than allowable limit');
+      },
+      { connection, prefix: ks.bullPrefix },
+    );
+    cleanups.push(() => failer.close());
+    await waitFor(async () => (await q.getJobState(stalled)) === 'failed', { message: 'job failed' });
+    await failer.close();
+    executor.runIds = [stalled, unlocked]; // it holds both: their `started` is on its way
+    await executor.beat();
+
+    await new Promise((resolve) => setTimeout(resolve, 9_000)); // well past probe + confirmation
+    expect(lost).toEqual([]);
+    expect(await statusOf(stalled)).toBe('pending');
+    expect(await statusOf(unlocked)).toBe('pending');
+  }, 30_000);
+});

@@ -13,6 +13,8 @@
 import type { Run } from '@kisjobs/db';
 import { INGEST_CONSUMER_GROUP } from '@kisjobs/protocol';
 import { errorMessage } from '../registry/ports.js';
+import { readHeartbeats } from '../registry/live-state.js';
+import { epochAgeMs } from '../schedule/redis-reset.js';
 import { advanceJob } from './advance.js';
 import type { DispatchContext } from './context.js';
 import { placeExisting } from './existing.js';
@@ -27,6 +29,12 @@ import {
   loadRuns,
   runsMissingFollowUp,
 } from './run-store.js';
+
+/**
+ * After a Redis reset executors re-register (with the runs they hold in their heartbeat) at their next
+ * beat (every ~2 s): until then nobody can tell a run an executor holds from one lost with its queue.
+ */
+const AFTER_RESET_MS = 3_000;
 
 export interface SweepOptions {
   /** A claimed run gets this long to appear in BullMQ before it counts as lost. Default 5 s. */
@@ -93,11 +101,40 @@ export class RedispatchSweep {
       });
       return 0;
     }
+    const sinceReset = await epochAgeMs(ctx.redis, ctx.keyspace);
+    if (sinceReset !== undefined && sinceReset < AFTER_RESET_MS) {
+      ctx.logger.debug('redelivery postponed: redis was just reset, executors re-register first', {
+        missing: missing.size,
+      });
+      return 0;
+    }
     const expected = new Map(runs.map((r) => [r.id, r.dispatchedAt]));
-    const fresh = (await loadRuns(ctx.prisma, [...missing])).filter(
-      (r) => r.status === 'pending' && r.dispatchedAt?.getTime() === expected.get(r.id)?.getTime(),
+    const loaded = await loadRuns(ctx.prisma, [...missing]);
+    const held = await this.#heldRunIds(loaded);
+    const fresh = loaded.filter(
+      (r) =>
+        r.status === 'pending' &&
+        !held.has(r.id) &&
+        r.dispatchedAt?.getTime() === expected.get(r.id)?.getTime(),
     );
     return this.#send(fresh);
+  }
+
+  /**
+   * Runs a live executor of their group lists in its heartbeat: it took them (their BullMQ job may be gone
+   * with a Redis reset, their `started` not ingested yet), so sending them again would run them twice.
+   */
+  async #heldRunIds(runs: readonly Run[]): Promise<Set<string>> {
+    const ctx = this.#ctx;
+    const groups = new Set(runs.flatMap((r) => (r.executorGroup === null ? [] : [r.executorGroup])));
+    const members = await Promise.all(
+      [...groups].map((g) => ctx.redis.smembers(ctx.keyspace.groupMembers(g))),
+    );
+    const named = runs.flatMap((r) => (r.executorInstanceId === null ? [] : [r.executorInstanceId]));
+    const beats = await readHeartbeats(ctx.redis, ctx.keyspace, [...members.flat(), ...named]);
+    const held = new Set<string>();
+    for (const beat of beats.values()) for (const id of beat?.runIds ?? []) held.add(id);
+    return held;
   }
 
   /** Direct queues of executors that are no longer online but still hold pending runs (a missed reroute). */

@@ -13,7 +13,10 @@
  * before the observation has been ingested (the oldest entry still in the stream is newer than the
  * observation, by Redis' clock), and after re-reading the run: a `finished` event waiting in Redis (say,
  * Postgres was down) always wins over "lost". A run is never reported while its executor is live and
- * lists it. The periodic sweep runs on one replica at a time (a Redis lease).
+ * lists it (a pending run on a group queue counts as listed by any live member of its group: it names no
+ * executor until its `started` is ingested). The periodic sweep runs on one replica at a time (a Redis
+ * lease). For `resetGraceMs` after a Redis reset (reset-grace.ts) nothing is judged: heartbeat keys and
+ * queued jobs are missing until executors re-register and the dispatcher enqueues again.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -24,6 +27,7 @@ import { ActiveRunsReader } from './active-runs.js';
 import { MissTracker } from './miss-tracker.js';
 import { QueueProbe, defaultTargetQueue } from './queue-probe.js';
 import { Lease, oldestEventMs, redisNowMs } from './redis-time.js';
+import { ResetGrace } from './reset-grace.js';
 import { SweepState, type Suspect } from './sweep-state.js';
 import type {
   ActiveRun,
@@ -51,6 +55,9 @@ class Detector implements LostRunDetector {
   readonly #state: SweepState;
   readonly #task: PeriodicTask;
   readonly #lease: Lease;
+  readonly #grace: ResetGrace;
+  /** Executors reported offline during a reset grace: looked at again once it is over. */
+  readonly #offlineLater = new Set<string>();
   readonly #stats: MutableStats = {
     sweeps: 0,
     leaseHeld: false,
@@ -76,6 +83,7 @@ class Detector implements LostRunDetector {
       probeIntervalMs: options.probeIntervalMs ?? 5_000,
       reportAgainMs: options.reportAgainMs ?? 30_000,
     });
+    this.#grace = new ResetGrace(options.redis, options.keyspace, options.resetGraceMs);
     const intervalMs = options.intervalMs ?? 1_000;
     const owner = options.ownerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.#lease = new Lease(
@@ -139,10 +147,19 @@ class Detector implements LostRunDetector {
     const rows = await this.#reader.all(this.#o.maxRunsPerSweep ?? 20_000);
     this.#miss.retain(new Set(rows.filter((r) => r.status === 'running').map((r) => r.id)));
     this.#state.retain(new Set(rows.map((r) => r.id)));
-    const executors = [
-      ...new Set(rows.flatMap((r) => (r.executorInstanceId === null ? [] : [r.executorInstanceId]))),
-    ];
-    const beats = await registry.heartbeatsOf(executors);
+    const executors = new Set(
+      rows.flatMap((r) => (r.executorInstanceId === null ? [] : [r.executorInstanceId])),
+    );
+    // A pending run on a group queue names no executor until its `started` is ingested (late under load):
+    // every member of its group may have taken it, so their heartbeats count too.
+    for (const id of await this.#membersOfGroups(rows)) executors.add(id);
+    const beats = await registry.heartbeatsOf([...executors]);
+    if (await this.#resetGrace()) return; // missing heartbeats and queue jobs prove nothing now
+    if (this.#offlineLater.size > 0) {
+      const later = [...this.#offlineLater];
+      this.#offlineLater.clear();
+      await this.#offline(later);
+    }
     const held = new Set<string>();
     for (const heartbeat of beats.values()) for (const id of heartbeat?.runIds ?? []) held.add(id);
     const stranded: StrandedRun[] = [];
@@ -234,6 +251,10 @@ class Detector implements LostRunDetector {
     rows.push(...(await this.#reader.byIds([...taken].filter((id) => !known.has(id)))));
     const executors = rows.flatMap((r) => (r.executorInstanceId === null ? [] : [r.executorInstanceId]));
     const beats = await registry.heartbeatsOf([...instanceIds, ...executors]);
+    if (await this.#resetGrace()) {
+      for (const id of instanceIds) this.#offlineLater.add(id);
+      return;
+    }
     for (const run of rows) {
       const executor = run.executorInstanceId;
       if (executor !== null && beats.get(executor) !== undefined) continue; // it came back
@@ -251,6 +272,32 @@ class Detector implements LostRunDetector {
     }
     this.#state.observed(await redisNowMs(this.#o.redis));
     await this.#decide();
+  }
+
+  /** Members of the groups of pending runs that name no executor. */
+  async #membersOfGroups(rows: readonly ActiveRun[]): Promise<string[]> {
+    const groups = new Set(
+      rows.flatMap((r) =>
+        r.status === 'pending' && r.executorInstanceId === null && r.executorGroup !== null
+          ? [r.executorGroup]
+          : [],
+      ),
+    );
+    const { redis, keyspace } = this.#o;
+    const members = await Promise.all([...groups].map((g) => redis.smembers(keyspace.groupMembers(g))));
+    return members.flat();
+  }
+
+  /**
+   * Whether Redis was reset lately (read after the heartbeats, so a reset before that read is seen).
+   * A newly noticed reset drops what was suspected from the keys it took.
+   */
+  #resetGrace(): Promise<boolean> {
+    return this.#grace.holding(() => {
+      this.#state.forgetSuspicions();
+      this.#miss.clear();
+      this.#o.logger.info('redis was reset: judging no run lost until executors re-register');
+    });
   }
 
   /** Reports the suspects whose observation every earlier run event has been ingested behind. */

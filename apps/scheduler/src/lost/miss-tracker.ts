@@ -51,6 +51,11 @@ export class MissTracker {
     for (const id of this.#misses.keys()) if (!runIds.has(id)) this.#misses.delete(id);
   }
 
+  /** Forgets every miss counted so far. */
+  clear(): void {
+    this.#misses.clear();
+  }
+
   get size(): number {
     return this.#misses.size;
   }

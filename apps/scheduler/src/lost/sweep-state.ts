@@ -65,6 +65,16 @@ export class SweepState {
     this.#firstSeen.delete(runId);
   }
 
+  /**
+   * Redis was reset: what was suspected from its missing keys proves nothing. Drops every suspect but the
+   * sticky ones (taken from a heartbeat before the reset; a live heartbeat listing the run still clears
+   * them) and every first look waiting for its confirmation.
+   */
+  forgetSuspicions(): void {
+    for (const [id, suspect] of this.#suspects) if (!suspect.sticky) this.#suspects.delete(id);
+    this.#firstSeen.clear();
+  }
+
   /** Whether the run's queue may be probed now (and records that it is). */
   probeDue(runId: string): boolean {
     const last = this.#probedAt.get(runId);

@@ -93,6 +93,12 @@ export interface LostRunDetectorOptions {
   readonly maxProbesPerSweep?: number;
   /** A reported run still not final is reported again after this (default 30 s). */
   readonly reportAgainMs?: number;
+  /**
+   * After a Redis reset (its epoch key vanished or changed) nothing is judged for this long (default one
+   * heartbeat TTL plus 4 s): live executors re-register at their next beat, and queued runs are enqueued
+   * again by the dispatcher's redispatch.
+   */
+  readonly resetGraceMs?: number;
   /** Active runs read per sweep (default 20,000). */
   readonly maxRunsPerSweep?: number;
   /**

@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keyspace } from '@kisjobs/protocol';
-import { newId } from '@kisjobs/protocol';
+import { idTime, newId } from '@kisjobs/protocol';
 import { errorMessage, type Logger } from '../registry/ports.js';
 
 export interface RedisResetWatchOptions {
@@ -38,6 +38,23 @@ export interface RedisResetWatch {
 /** The epoch key: `{prefix}:schedule:epoch`. */
 export function epochKey(keyspace: Keyspace): string {
   return `${keyspace.hashTag}:schedule:epoch`;
+}
+
+async function redisNowMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+}
+
+/**
+ * How long ago (by Redis' clock) the current epoch was written, i.e. Redis was last found reset (or first
+ * watched); the epoch id carries the instant. Undefined while there is no epoch (no watch runs, or a reset
+ * the watch has not noticed yet: it does within its interval).
+ */
+export async function epochAgeMs(redis: Redis, keyspace: Keyspace): Promise<number | undefined> {
+  const value = await redis.get(epochKey(keyspace));
+  if (value === null) return undefined;
+  const at = idTime(value);
+  return at === undefined ? Number.POSITIVE_INFINITY : Math.max(0, (await redisNowMs(redis)) - at.getTime());
 }
 
 export function watchRedisReset(options: RedisResetWatchOptions): RedisResetWatch {
@@ -70,7 +87,7 @@ export function watchRedisReset(options: RedisResetWatchOptions): RedisResetWatc
       try {
         let value = await redis.get(key);
         if (value === null) {
-          await redis.set(key, newId('evt'), 'NX');
+          await redis.set(key, newId('evt', new Date(await redisNowMs(redis))), 'NX');
           value = await redis.get(key);
         }
         if (value === null) return false;
