@@ -87,7 +87,10 @@ export interface Scheduler {
   createGroup(input: CreateGroupInput): ReturnType<ExecutorRegistryService['createGroup']>;
   rotateGroupToken(name: string): Promise<{ token: string }>;
   removeExecutor(instanceId: string, by: { readonly requestedBy: string }): Promise<RemoveExecutorResult>;
-  listExecutors(filter?: { readonly group?: string }): Promise<ExecutorInfo[]>;
+  listExecutors(filter?: {
+    readonly group?: string;
+    readonly includeRemoved?: boolean;
+  }): Promise<ExecutorInfo[]>;
   getRun(runId: string): Promise<Run>;
   listRuns(filter?: RunFilter, page?: PageRequest): Promise<Page<Run>>;
   runLogs(

@@ -4,7 +4,13 @@
  */
 import type { Case } from './kit.js';
 import { CORE_ROWS } from './rows-core.js';
+import { EXECUTOR_ROWS } from './rows-executors.js';
 import { JOB_ROWS } from './rows-jobs.js';
 import { RUN_ROWS } from './rows-runs.js';
 
-export const MATRIX: Readonly<Record<string, Case>> = { ...CORE_ROWS, ...JOB_ROWS, ...RUN_ROWS };
+export const MATRIX: Readonly<Record<string, Case>> = {
+  ...CORE_ROWS,
+  ...JOB_ROWS,
+  ...RUN_ROWS,
+  ...EXECUTOR_ROWS,
+};

@@ -8,6 +8,7 @@ import type { RouteDeps } from '../deps.js';
 import type { Route } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { executorRoutes } from './executors.js';
 import { jobActionRoutes } from './job-actions.js';
 import { jobRoutes } from './jobs.js';
 import { runLogStreamRoutes } from './run-logs-stream.js';
@@ -27,6 +28,7 @@ export const ROUTE_MODULES: readonly ((deps: RouteDeps) => Route[])[] = [
   jobRoutes,
   jobActionRoutes,
   runRoutes,
+  executorRoutes,
   (deps) => runLogStreamRoutes(deps),
 ];
 
