@@ -23,7 +23,7 @@ let env: HttpEnv;
 let tokens: string[];
 let ids: Record<string, string>;
 beforeAll(async () => {
-  env = await httpEnv('fuzz');
+  env = await httpEnv('fuzz', { scheduler: true }); // as in production: the resource routes act through it
   const scene = await env.scene('fuzzed');
   const admin = await env.user('admin');
   const operator = await env.user('operator', [scene]);
