@@ -9,7 +9,8 @@
  * document and field (CONFIG_INVALID, 422).
  *
  * A document whose parsed model did not change keeps its version; a changed one gets `currentVersion + 1`
- * and a `config_versions` row, in one transaction.
+ * and a `config_versions` row, in one transaction. `dryRun` validates the same way and says what would
+ * change, writing nothing.
  */
 import {
   exportConfigDocuments,
@@ -36,7 +37,11 @@ const STORED_PREFIX = 'stored:';
 export async function putConfigDocuments(
   prisma: PrismaClient,
   sources: readonly ConfigSource[],
-  options: { readonly createdById?: string | null } = {},
+  options: {
+    readonly createdById?: string | null;
+    /** Validate and report what would change, writing nothing. */
+    readonly dryRun?: boolean;
+  } = {},
 ): Promise<SavedConfigDocument[]> {
   const stored = await prisma.configDocument.findMany({ select: { kind: true, name: true, yaml: true } });
   let storedSources: ConfigSource[] = stored.map((doc) => ({
@@ -70,6 +75,25 @@ export async function putConfigDocuments(
   }
   const kept = new Set(storedSources.map((s) => s.file.slice(STORED_PREFIX.length)));
   const uploaded = documentsOf(result.config).filter((doc) => !kept.has(`${doc.kind}/${nameOf(doc)}`));
+
+  if (options.dryRun === true) {
+    const existing = await prisma.configDocument.findMany({
+      select: { id: true, kind: true, name: true, currentVersion: true, parsed: true },
+    });
+    const byKey = new Map(existing.map((row) => [`${row.kind}/${row.name}`, row]));
+    return uploaded.map((doc) => {
+      const name = nameOf(doc);
+      const row = byKey.get(`${doc.kind}/${name}`);
+      const same = row !== undefined && sameJson(row.parsed, JSON.parse(JSON.stringify(doc)));
+      return {
+        id: row?.id ?? '',
+        kind: doc.kind,
+        name,
+        version: same ? (row?.currentVersion ?? 0) : (row?.currentVersion ?? 0) + 1,
+        changed: !same,
+      };
+    });
+  }
 
   return prisma.$transaction(async (tx) => {
     const saved: SavedConfigDocument[] = [];

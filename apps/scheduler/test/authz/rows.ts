@@ -3,6 +3,7 @@
  * rows file here.
  */
 import type { Case } from './kit.js';
+import { CONFIG_ROWS } from './rows-configs.js';
 import { CORE_ROWS } from './rows-core.js';
 import { EXECUTOR_ROWS } from './rows-executors.js';
 import { JOB_ROWS } from './rows-jobs.js';
@@ -13,4 +14,5 @@ export const MATRIX: Readonly<Record<string, Case>> = {
   ...JOB_ROWS,
   ...RUN_ROWS,
   ...EXECUTOR_ROWS,
+  ...CONFIG_ROWS,
 };

@@ -8,6 +8,7 @@ import type { RouteDeps } from '../deps.js';
 import type { Route } from '../route.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
+import { configRoutes } from './configs.js';
 import { executorRoutes } from './executors.js';
 import { jobActionRoutes } from './job-actions.js';
 import { jobRoutes } from './jobs.js';
@@ -29,6 +30,7 @@ export const ROUTE_MODULES: readonly ((deps: RouteDeps) => Route[])[] = [
   jobActionRoutes,
   runRoutes,
   executorRoutes,
+  configRoutes,
   (deps) => runLogStreamRoutes(deps),
 ];
 
