@@ -36,6 +36,15 @@ export {
   type RunTransition,
   type ApplyRunEventsResult,
 } from './repos/run-events.js';
+export {
+  dailyRunCounts,
+  mostFailingJobs,
+  slowestJobs,
+  type DailyCount,
+  type FailingJobRow,
+  type ReportScope,
+  type SlowJobRow,
+} from './repos/reports.js';
 export { getJobWithGroup, listJobs, type JobFilter, type JobWithGroup } from './repos/jobs-list.js';
 export { getRunById, listRuns, type RunFilter, type PageRequest, type Page } from './repos/runs-list.js';
 export { insertRunLogLines, listRunLogLines, type NewRunLogLine } from './repos/run-logs.js';

@@ -46,6 +46,7 @@ export * from './api/job-queries.js';
 export * from './api/runs.js';
 export * from './api/executors.js';
 export * from './api/configs.js';
+export * from './api/reports.js';
 export * from './api/paging.js';
 export * from './api/query.js';
 export * from './api/identity.js';

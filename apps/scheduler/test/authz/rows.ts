@@ -7,6 +7,7 @@ import { CONFIG_ROWS } from './rows-configs.js';
 import { CORE_ROWS } from './rows-core.js';
 import { EXECUTOR_ROWS } from './rows-executors.js';
 import { JOB_ROWS } from './rows-jobs.js';
+import { REPORT_ROWS } from './rows-reports.js';
 import { RUN_ROWS } from './rows-runs.js';
 
 export const MATRIX: Readonly<Record<string, Case>> = {
@@ -15,4 +16,5 @@ export const MATRIX: Readonly<Record<string, Case>> = {
   ...RUN_ROWS,
   ...EXECUTOR_ROWS,
   ...CONFIG_ROWS,
+  ...REPORT_ROWS,
 };

@@ -12,6 +12,7 @@ import { configRoutes } from './configs.js';
 import { executorRoutes } from './executors.js';
 import { jobActionRoutes } from './job-actions.js';
 import { jobRoutes } from './jobs.js';
+import { reportRoutes } from './reports.js';
 import { runLogStreamRoutes } from './run-logs-stream.js';
 import { runRoutes } from './runs.js';
 import { sceneRoutes } from './scenes.js';
@@ -31,6 +32,7 @@ export const ROUTE_MODULES: readonly ((deps: RouteDeps) => Route[])[] = [
   runRoutes,
   executorRoutes,
   configRoutes,
+  reportRoutes,
   (deps) => runLogStreamRoutes(deps),
 ];
 
