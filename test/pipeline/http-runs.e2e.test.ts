@@ -189,3 +189,20 @@ describe('terminate', () => {
     );
   });
 });
+
+describe('metrics', () => {
+  it('exports the scheduler’s own metrics next to the HTTP ones on /metrics', async () => {
+    const res = await api.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    const value = (series: string): number => {
+      const line = res.text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+    };
+    expect(value('kisjobs_executors{group="etl",state="online"}')).toBe(1);
+    expect(value('kisjobs_runs_finalized_total')).toBeGreaterThanOrEqual(8);
+    expect(value('kisjobs_ingest_log_lines_total')).toBeGreaterThanOrEqual(26);
+    expect(value('kisjobs_active_runs{status="running"}')).toBe(0);
+    expect(value('kisjobs_ingest_consecutive_failures')).toBe(0);
+    expect(res.text).toContain('kisjobs_http_requests_total');
+  });
+});

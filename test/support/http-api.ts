@@ -9,6 +9,7 @@ import {
   createHttpApp,
   createPasswordHasher,
   createUser,
+  registerSchedulerMetrics,
   silentLogger,
   systemClock,
 } from '@kisjobs/scheduler';
@@ -75,12 +76,14 @@ function parseEvent(block: string): SseEvent | undefined {
 }
 
 export async function serveApi(pipeline: Pipeline): Promise<ServedApi> {
+  const metricsRegistry = new Registry();
+  registerSchedulerMetrics(metricsRegistry, pipeline.scheduler, pipeline.prisma); // as main.ts does
   const app = createHttpApp({
     prisma: pipeline.prisma,
     redis: pipeline.redis.client,
     logger: silentLogger,
     clock: systemClock,
-    metricsRegistry: new Registry(),
+    metricsRegistry,
     keyPrefix: pipeline.redis.prefix,
     services: { scheduler: pipeline.scheduler },
     http: { checkResponses: true },

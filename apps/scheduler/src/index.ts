@@ -41,6 +41,7 @@ export { putConfigDocuments, type SavedConfigDocument } from './configs/store.js
 export { createJob, jobDto } from './service/jobs.js';
 export { createScene, SceneInput } from './service/scenes.js';
 export { createJsonLogger, silentLogger, type LoggerLevel } from './logger.js';
+export { registerSchedulerMetrics } from './metrics/scheduler-metrics.js';
 export { parseSchedulerEnv, SchedulerEnv } from './env.js';
 export { createExecutorRegistry, type OnlineExecutor } from './registry/index.js';
 export { createIngestor, type FinalizedRun } from './ingest/index.js';

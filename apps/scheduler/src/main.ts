@@ -13,6 +13,7 @@ import { createHttpApp } from './http/app.js';
 import type { HttpServerHandle } from './http/listen.js';
 import { createJsonLogger } from './logger.js';
 import { errorMessage, systemClock } from './registry/ports.js';
+import { registerSchedulerMetrics } from './metrics/scheduler-metrics.js';
 import { createScheduler } from './scheduler.js';
 
 const EXIT_USAGE = 64;
@@ -76,12 +77,14 @@ async function main(): Promise<number> {
     const admin = await bootstrapAdminFromEnv({ prisma: db.prisma, clock: systemClock }, process.env);
     if (admin.created)
       logger.info('created the first admin from the environment', { username: admin.user.username });
+    const metricsRegistry = new Registry();
+    registerSchedulerMetrics(metricsRegistry, scheduler, db.prisma);
     const app = createHttpApp({
       prisma: db.prisma,
       redis: scheduler.redis,
       logger,
       clock: systemClock,
-      metricsRegistry: new Registry(),
+      metricsRegistry,
       keyPrefix: env.KISJOBS_PREFIX,
       services: { scheduler },
     });
