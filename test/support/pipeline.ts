@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createDb, migrate, type PrismaClient, type Run } from '@kisjobs/db';
 import { isFinalRunStatus, type RunStatus } from '@kisjobs/protocol';
-import { createScheduler, type Scheduler } from '@kisjobs/scheduler';
+import { createScheduler, type Scheduler, type SchedulerOptions } from '@kisjobs/scheduler';
 import { createMigratedDatabase, useTestRedis, waitFor, type TestRedis } from '@kisjobs/testing';
 import { spawnExecutorChild, type ExecutorChild, type SpawnExecutorOptions } from './executor-child.js';
 import { FIXTURE_FLOWS } from './flows.js';
@@ -28,6 +28,8 @@ export interface PipelineOptions {
   readonly poolMax?: number;
   /** Production intervals of the scheduler's loops instead of the tests' shorter ones (benchmarks). */
   readonly defaultIntervals?: boolean;
+  /** Job alerts tuning (e.g. short retry delays). */
+  readonly alerts?: SchedulerOptions['alerts'];
 }
 
 export interface Pipeline {
@@ -75,6 +77,7 @@ export async function startPipeline(label: string, options: PipelineOptions = {}
     prefix: redis.prefix,
     logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
     consumerName: `test-${label}`,
+    ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     ...(options.defaultIntervals === true
       ? {}
       : {

@@ -23,6 +23,7 @@ import { putConfigDocuments, type SavedConfigDocument } from './configs/store.js
 import type { TerminateRequest, TerminateResult, TriggerInput, TriggerResult } from './dispatch/context.js';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import type { SweepOptions } from './dispatch/redispatch.js';
+import { createAlertNotifier, type AlertNotifier, type AlertNotifierOptions } from './alerts/notifier.js';
 import { createIngestor, type Ingestor } from './ingest/index.js';
 import { createLostRunDetector, type LostRunDetector } from './lost/index.js';
 import {
@@ -62,6 +63,8 @@ export interface SchedulerOptions {
   readonly registryScanIntervalMs?: number;
   /** Lost-run detector sweep period (default the detector's). */
   readonly lostSweepIntervalMs?: number;
+  /** Job alerts (webhooks) tuning; defaults in alerts/notifier.ts. */
+  readonly alerts?: Partial<Omit<AlertNotifierOptions, 'prisma' | 'clock' | 'logger'>>;
   /** [schedule engine] Its tuning (defaults: schedule/fire-loop.ts); `enabled: false` never fires by itself. */
   readonly schedule?: Partial<Omit<ScheduleEngineOptions, 'prisma' | 'dispatcher' | 'clock' | 'logger'>> & {
     readonly enabled?: boolean;
@@ -77,6 +80,8 @@ export interface Scheduler {
   readonly ingestor: Ingestor;
   readonly lostDetector: LostRunDetector;
   readonly dispatcher: Dispatcher;
+  /** Sends job alerts for failed, timed-out and lost runs. */
+  readonly alerts: AlertNotifier;
   /** [schedule engine] Fires schedules; pause/resume/enable/disable/recompute jobs; preview fire times. */
   readonly schedule: ScheduleEngine;
   start(): Promise<void>;
@@ -146,18 +151,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ...(options.dispatch?.sweep === undefined ? {} : { sweep: options.dispatch.sweep }),
   });
   const dispatch = dispatcher;
+  const alerts = createAlertNotifier({ ...options.alerts, prisma, clock, logger: child(logger, 'alerts') });
+  /** Alerts never hold up ingestion or the detector: a failure to record them is logged. */
+  const alertOn = async (runIds: readonly string[]): Promise<void> => {
+    await alerts
+      .enqueue(runIds)
+      .catch((error: unknown) =>
+        logger.error('recording alerts failed', { error: errorMessage(error), runs: runIds.length }),
+      );
+  };
   const ingestor = createIngestor({
     ...base,
     logger: child(logger, 'ingest'),
     consumerName,
-    onRunsFinalized: (runs) => dispatch.handleFinalized(runs),
+    onRunsFinalized: async (runs) => {
+      await dispatch.handleFinalized(runs);
+      await alertOn(runs.filter((r) => r.status !== 'succeeded').map((r) => r.runId));
+    },
   });
   lostDetector = createLostRunDetector({
     ...base,
     logger: child(logger, 'lost'),
     registry,
     ...(options.lostSweepIntervalMs === undefined ? {} : { intervalMs: options.lostSweepIntervalMs }),
-    onRunsLost: (runs) => dispatch.handleLost(runs),
+    onRunsLost: async (runs) => {
+      await dispatch.handleLost(runs);
+      await alertOn(runs.map((r) => r.runId));
+    },
     onRunsStranded: (runs) =>
       dispatch.handleExecutorsOffline([...new Set(runs.map((r) => r.executorInstanceId))]),
   });
@@ -199,6 +219,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ingestor,
     lostDetector: lost,
     dispatcher: dispatch,
+    alerts,
     schedule,
     async start() {
       if (started) return;
@@ -207,6 +228,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await ingestor.start();
       await lost.start();
       dispatch.start();
+      alerts.start();
       resetWatch.start(); // [schedule engine]
       if (scheduleEnabled) schedule.start(); // [schedule engine]
       logger.info('scheduler started', { prefix: keyspace.prefix, consumerName });
@@ -218,6 +240,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           ['redis reset watch', () => resetWatch.close()], // [schedule engine]
           ['schedule fire queues', () => fires.close()], // [schedule engine]
           ['lost-run detector', () => lost.close()],
+          ['alerts', () => alerts.close()],
           ['ingestor', () => ingestor.close()],
           ['registry', () => registry.close()],
           ['dispatcher', () => dispatch.close()],
