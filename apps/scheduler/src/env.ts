@@ -36,6 +36,10 @@ export const SchedulerEnv = z.object({
   /** The HTTP API, console host and /metrics. Loopback by default: expose it deliberately. */
   KISJOBS_HTTP_HOST: z.string().min(1).max(255).default('127.0.0.1'),
   KISJOBS_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Finished runs (with their log lines) older than this many days are deleted; 0 keeps them for ever. */
+  KISJOBS_RETENTION_RUNS_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  /** Audit events older than this many days are deleted; 0 keeps them for ever. */
+  KISJOBS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
 });
 export type SchedulerEnv = z.infer<typeof SchedulerEnv>;
 

@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     consumerName: env.KISJOBS_CONSUMER_NAME,
     logger,
     dispatch: { sweepIntervalMs: env.KISJOBS_SWEEP_INTERVAL_MS },
+    retention: { runsDays: env.KISJOBS_RETENTION_RUNS_DAYS, auditDays: env.KISJOBS_RETENTION_AUDIT_DAYS },
   });
 
   let http: HttpServerHandle | undefined;

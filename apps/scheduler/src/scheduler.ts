@@ -25,6 +25,7 @@ import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import type { SweepOptions } from './dispatch/redispatch.js';
 import { createAlertNotifier, type AlertNotifier, type AlertNotifierOptions } from './alerts/notifier.js';
 import { createIngestor, type Ingestor } from './ingest/index.js';
+import { createRetention, type Retention, type RetentionOptions } from './maintenance/retention.js';
 import { createLostRunDetector, type LostRunDetector } from './lost/index.js';
 import {
   createExecutorRegistry,
@@ -63,6 +64,8 @@ export interface SchedulerOptions {
   readonly registryScanIntervalMs?: number;
   /** Lost-run detector sweep period (default the detector's). */
   readonly lostSweepIntervalMs?: number;
+  /** Retention of finished runs and audit events (defaults in maintenance/retention.ts; `false`: off). */
+  readonly retention?: false | Partial<Omit<RetentionOptions, 'prisma' | 'clock' | 'logger'>>;
   /** Job alerts (webhooks) tuning; defaults in alerts/notifier.ts. */
   readonly alerts?: Partial<Omit<AlertNotifierOptions, 'prisma' | 'clock' | 'logger'>>;
   /** [schedule engine] Its tuning (defaults: schedule/fire-loop.ts); `enabled: false` never fires by itself. */
@@ -82,6 +85,8 @@ export interface Scheduler {
   readonly dispatcher: Dispatcher;
   /** Sends job alerts for failed, timed-out and lost runs. */
   readonly alerts: AlertNotifier;
+  /** Deletes old finished runs and audit events. */
+  readonly retention: Retention;
   /** [schedule engine] Fires schedules; pause/resume/enable/disable/recompute jobs; preview fire times. */
   readonly schedule: ScheduleEngine;
   start(): Promise<void>;
@@ -151,6 +156,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ...(options.dispatch?.sweep === undefined ? {} : { sweep: options.dispatch.sweep }),
   });
   const dispatch = dispatcher;
+  const retention = createRetention({
+    ...(options.retention === false ? { runsDays: 0, auditDays: 0 } : options.retention),
+    prisma,
+    clock,
+    logger: child(logger, 'retention'),
+  });
   const alerts = createAlertNotifier({ ...options.alerts, prisma, clock, logger: child(logger, 'alerts') });
   /** Alerts never hold up ingestion or the detector: a failure to record them is logged. */
   const alertOn = async (runIds: readonly string[]): Promise<void> => {
@@ -220,6 +231,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     lostDetector: lost,
     dispatcher: dispatch,
     alerts,
+    retention,
     schedule,
     async start() {
       if (started) return;
@@ -229,6 +241,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await lost.start();
       dispatch.start();
       alerts.start();
+      if (options.retention !== false) retention.start();
       resetWatch.start(); // [schedule engine]
       if (scheduleEnabled) schedule.start(); // [schedule engine]
       logger.info('scheduler started', { prefix: keyspace.prefix, consumerName });
@@ -241,6 +254,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           ['schedule fire queues', () => fires.close()], // [schedule engine]
           ['lost-run detector', () => lost.close()],
           ['alerts', () => alerts.close()],
+          ['retention', () => retention.close()],
           ['ingestor', () => ingestor.close()],
           ['registry', () => registry.close()],
           ['dispatcher', () => dispatch.close()],
