@@ -6,7 +6,7 @@
 import type { DbClient } from '../client.js';
 import type { AuditEvent, Prisma } from '../generated/prisma/client.js';
 import type { ActorKind } from '../generated/prisma/enums.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { afterCursor, pageFrom, pageSize } from './cursor.js';
 import type { Page, PageRequest } from './runs-list.js';
 
 export interface NewAuditEvent {
@@ -59,20 +59,11 @@ export async function listAuditEvents(
   }
   if (filter.from !== undefined) and.push({ at: { gte: filter.from } });
   if (filter.to !== undefined) and.push({ at: { lt: filter.to } });
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const key = decodeCursor(page.cursor);
-    and.push({ at: { lte: key.at } });
-    and.push({ OR: [{ at: { lt: key.at } }, { id: { lt: key.id } }] });
-  }
+  and.push(...afterCursor<(typeof and)[number]>('at', page.cursor));
   const rows = await db.auditEvent.findMany({
     where: { AND: and },
     orderBy: [{ at: 'desc' }, { id: 'desc' }],
     take: limit + 1,
   });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ at: last.at, id: last.id }) : null,
-  };
+  return pageFrom(rows, limit, (row) => row.at);
 }

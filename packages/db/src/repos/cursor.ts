@@ -35,3 +35,28 @@ export function pageSize(requested: number | undefined, fallback = 50, max = 500
   if (requested === undefined || !Number.isFinite(requested)) return fallback;
   return Math.min(max, Math.max(1, Math.floor(requested)));
 }
+
+/**
+ * The conditions that start a page right after `cursor` on `(field DESC, id DESC)`, written as
+ * `field <= t AND (field < t OR id < i)` so that the index range starts at the cursor; none on the first page.
+ */
+export function afterCursor<W>(field: string, cursor: string | null | undefined): W[] {
+  if (cursor === undefined || cursor === null) return [];
+  const key = decodeCursor(cursor);
+  return [{ [field]: { lte: key.at } }, { OR: [{ [field]: { lt: key.at } }, { id: { lt: key.id } }] }] as W[];
+}
+
+/** A page from the `limit + 1` rows read: the first `limit`, and the next cursor when more followed. */
+export function pageFrom<T extends { readonly id: string }>(
+  rows: readonly T[],
+  limit: number,
+  at: (row: T) => Date,
+): { readonly items: T[]; readonly nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor:
+      rows.length > limit && last !== undefined ? encodeCursor({ at: at(last), id: last.id }) : null,
+  };
+}

@@ -1,6 +1,6 @@
 import type { DbClient } from '../client.js';
 import type { Job, Prisma } from '../generated/prisma/client.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { afterCursor, pageFrom, pageSize } from './cursor.js';
 import type { Page, PageRequest } from './runs-list.js';
 
 export interface JobFilter {
@@ -31,24 +31,14 @@ export async function listJobs(
   if (filter.paused !== undefined) and.push({ paused: filter.paused });
   if (filter.nameContains !== undefined)
     and.push({ name: { contains: filter.nameContains, mode: 'insensitive' } });
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const key = decodeCursor(page.cursor);
-    and.push({ createdAt: { lte: key.at } });
-    and.push({ OR: [{ createdAt: { lt: key.at } }, { id: { lt: key.id } }] });
-  }
+  and.push(...afterCursor<(typeof and)[number]>('createdAt', page.cursor));
   const rows = await db.job.findMany({
     where: { AND: and },
     include: { executorGroup: { select: { name: true } } },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
   });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return pageFrom(rows, limit, (row) => row.createdAt);
 }
 
 /** One job with its executor group's name, or null. */

@@ -1,7 +1,7 @@
 import type { DbClient } from '../client.js';
 import type { Prisma, Run } from '../generated/prisma/client.js';
 import type { RunStatus, TriggerType } from '../vocabulary.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { afterCursor, pageFrom, pageSize } from './cursor.js';
 
 export interface RunFilter {
   readonly jobId?: string;
@@ -43,23 +43,13 @@ export async function listRuns(db: DbClient, filter: RunFilter, page: PageReques
   if (filter.triggerTypes !== undefined) and.push({ triggerType: { in: [...filter.triggerTypes] } });
   if (filter.from !== undefined) and.push({ triggeredAt: { gte: filter.from } });
   if (filter.to !== undefined) and.push({ triggeredAt: { lt: filter.to } });
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const key = decodeCursor(page.cursor);
-    and.push({ triggeredAt: { lte: key.at } });
-    and.push({ OR: [{ triggeredAt: { lt: key.at } }, { id: { lt: key.id } }] });
-  }
+  and.push(...afterCursor<(typeof and)[number]>('triggeredAt', page.cursor));
   const rows = await db.run.findMany({
     where: { AND: and },
     orderBy: [{ triggeredAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
   });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > limit && last !== undefined ? encodeCursor({ at: last.triggeredAt, id: last.id }) : null,
-  };
+  return pageFrom(rows, limit, (row) => row.triggeredAt);
 }
 
 /** One run by id, or null. */

@@ -5,7 +5,7 @@
  */
 import type { DbClient } from '../client.js';
 import { Prisma, type Scene } from '../generated/prisma/client.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { afterCursor, pageFrom, pageSize } from './cursor.js';
 import type { Page, PageRequest } from './runs-list.js';
 import { isUniqueViolation } from './users.js';
 
@@ -54,23 +54,13 @@ export async function listScenes(
   const limit = pageSize(page.limit);
   const and: Prisma.SceneWhereInput[] = [];
   if (filter.ids !== undefined) and.push({ id: { in: [...filter.ids] } });
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const key = decodeCursor(page.cursor);
-    and.push({ createdAt: { lte: key.at } });
-    and.push({ OR: [{ createdAt: { lt: key.at } }, { id: { lt: key.id } }] });
-  }
+  and.push(...afterCursor<(typeof and)[number]>('createdAt', page.cursor));
   const rows = await db.scene.findMany({
     where: { AND: and },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
   });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return pageFrom(rows, limit, (row) => row.createdAt);
 }
 
 export interface SceneChange {

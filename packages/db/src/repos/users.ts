@@ -6,7 +6,7 @@
 import type { DbClient } from '../client.js';
 import { Prisma, type User } from '../generated/prisma/client.js';
 import type { UserRole } from '../generated/prisma/enums.js';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { afterCursor, pageFrom, pageSize } from './cursor.js';
 import type { Page, PageRequest } from './runs-list.js';
 
 /** A user with the ids of the scenes granted to it. */
@@ -64,27 +64,14 @@ export function countUsers(db: DbClient): Promise<number> {
 /** Users, newest first, with their grants; keyset paging on (createdAt, id). */
 export async function listUsers(db: DbClient, page: PageRequest = {}): Promise<Page<UserWithGrants>> {
   const limit = pageSize(page.limit);
-  const where: Prisma.UserWhereInput = {};
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const key = decodeCursor(page.cursor);
-    where.AND = [
-      { createdAt: { lte: key.at } },
-      { OR: [{ createdAt: { lt: key.at } }, { id: { lt: key.id } }] },
-    ];
-  }
   const rows = await db.user.findMany({
-    where,
+    where: { AND: afterCursor<Prisma.UserWhereInput>('createdAt', page.cursor) },
     include: withGrants,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
   });
-  const items = rows.slice(0, limit).map(flatten);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  const paged = pageFrom(rows, limit, (row) => row.createdAt);
+  return { items: paged.items.map(flatten), nextCursor: paged.nextCursor };
 }
 
 export interface UserChange {

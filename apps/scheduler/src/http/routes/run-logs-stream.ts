@@ -14,10 +14,9 @@ import { z } from 'zod';
 import { getRunById, listRunLogLines, type PrismaClient } from '@kisjobs/db';
 import { isFinalRunStatus, ValidationError } from '@kisjobs/protocol';
 import type { RouteDeps } from '../deps.js';
-import { loadInScene } from '../resource.js';
 import { defineRoute, type Route, type StreamSink } from '../route.js';
 import { logLineDto } from './run-dto.js';
-import { RunParams } from './runs.js';
+import { RunParams, runInScene } from './runs.js';
 
 export interface LogTailOptions {
   readonly pollMs: number;
@@ -112,13 +111,7 @@ export function runLogStreamRoutes(deps: RouteDeps, options: LogTailOptions = DE
       responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
       handler: async (req) => {
         const after = resumeSeq(req.header('last-event-id'), req.query.afterSeq);
-        const run = await loadInScene(
-          req,
-          'run',
-          req.params.id,
-          () => getRunById(prisma, req.params.id),
-          (r) => r.sceneId,
-        );
+        const run = await runInScene(deps, req);
         return {
           status: 200,
           contentType: 'text/event-stream; charset=utf-8',

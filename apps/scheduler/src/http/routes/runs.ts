@@ -19,11 +19,22 @@ import {
 } from '@kisjobs/protocol';
 import type { RouteDeps } from '../deps.js';
 import { loadInScene } from '../resource.js';
-import { defineRoute, type Route } from '../route.js';
+import { defineRoute, type ApiRequest, type Route } from '../route.js';
 import { logLineDto, runDto } from './run-dto.js';
 import { actorOf, schedulerOf } from './scheduler-service.js';
 
 export const RunParams = z.strictObject({ id: RunId });
+
+/** Loads a run (404) and requires the route's action in its scene (403). */
+export function runInScene(deps: RouteDeps, req: ApiRequest<{ id: string }>) {
+  return loadInScene(
+    req,
+    'run',
+    req.params.id,
+    () => getRunById(deps.prisma, req.params.id),
+    (run) => run.sceneId,
+  );
+}
 
 export function runRoutes(deps: RouteDeps): Route[] {
   const { prisma } = deps;
@@ -70,13 +81,7 @@ export function runRoutes(deps: RouteDeps): Route[] {
       params: RunParams,
       responses: { 200: { description: 'The run', schema: Run } },
       handler: async (req) => {
-        const run = await loadInScene(
-          req,
-          'run',
-          req.params.id,
-          () => getRunById(prisma, req.params.id),
-          (r) => r.sceneId,
-        );
+        const run = await runInScene(deps, req);
         return { status: 200, body: runDto(run) };
       },
     }),
@@ -95,13 +100,7 @@ export function runRoutes(deps: RouteDeps): Route[] {
       errors: [409],
       audit: { targetType: 'run', targetId: (req) => req.params.id },
       handler: async (req) => {
-        const run = await loadInScene(
-          req,
-          'run',
-          req.params.id,
-          () => getRunById(prisma, req.params.id),
-          (r) => r.sceneId,
-        );
+        const run = await runInScene(deps, req);
         const finished = () =>
           new ConflictError(`run ${run.id} has already finished`, {
             code: 'RUN_ALREADY_FINISHED',
@@ -127,13 +126,7 @@ export function runRoutes(deps: RouteDeps): Route[] {
       query: RunLogQuery,
       responses: { 200: { description: 'Log lines after `afterSeq`', schema: RunLogPage } },
       handler: async (req) => {
-        const run = await loadInScene(
-          req,
-          'run',
-          req.params.id,
-          () => getRunById(prisma, req.params.id),
-          (r) => r.sceneId,
-        );
+        const run = await runInScene(deps, req);
         const afterSeq = req.query.afterSeq ?? -1;
         const lines = await listRunLogLines(prisma, run.id, { afterSeq, limit: req.query.limit ?? 500 });
         return {
