@@ -12,4 +12,5 @@ echo "== tests"
 # and check exact fire counts; they run on their own after the rest, so no other heavy test shares the CPU.
 npx vitest run --exclude 'test/schedule/**'
 echo "== schedule end-to-end tests"
-npx vitest run test/schedule --maxWorkers=1
+# (the trailing slash keeps apps/scheduler/test/schedule-*.test.ts, which ran above, out of this phase)
+npx vitest run test/schedule/ --maxWorkers=1
