@@ -2,7 +2,7 @@
  * The worked example of docs/flows.md: a periodic aggregation of orders per user,
  * VerifyOrder -> SumUserOrders -> SaveUserTotals (Redis) -> ReportUserTotals, and LoadUserTotals to read the
  * totals back. The doc quotes this file and examples/orders/orders.yml; packages/flow/test/orders-example.test.ts
- * runs them against a real Redis, and `npm run dev` runs them from the command line.
+ * runs them against a real Redis, `npm run example:orders` runs them from the command line, and `npm run dev` schedules them in the dev stack.
  */
 import { z } from 'zod';
 import { defineFunction, redisConnectorType } from '@kisjobs/flow';
@@ -95,4 +95,62 @@ export const loadUserTotals = defineFunction({
   },
 });
 
+/**
+ * Load (the dev stack's scheduled source): the orders of the minute before the fire time, as an ODS read
+ * would return them. They are generated from the fire time, so a retried run sees the same orders.
+ */
+export const loadMinuteOrders = defineFunction({
+  name: 'LoadMinuteOrders',
+  input: z.looseObject({ scheduledAt: z.string() }),
+  handler: (ctx) => {
+    const fire = Date.parse(ctx.rows[0]?.scheduledAt ?? '') || Date.now();
+    const minute = Math.floor(fire / 60_000);
+    const count = Number(ctx.param('orders_per_minute', '40'));
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    const statuses: Order['status'][] = ['paid', 'paid', 'paid', 'pending', 'refunded'];
+    for (let i = 0; i < count; i++) {
+      const seed = (minute * 7_919 + i * 104_729) % 1_000_003;
+      ctx.commit({
+        order_id: `o-${minute}-${i}`,
+        user_id: users[seed % users.length] ?? 'alice',
+        amount_cents: 100 + (seed % 5_000),
+        status: statuses[seed % statuses.length] ?? 'paid',
+      });
+    }
+  },
+});
+
+/** Load (the dev stack's manual job): the running totals of the users named in the `users` param. */
+export const loadRequestedTotals = defineFunction({
+  name: 'LoadRequestedTotals',
+  connector: redisConnectorType,
+  handler: async (ctx) => {
+    const users = ctx
+      .param('users', 'alice,bob,carol,dave')
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
+    const hashes = await ctx.connector.hgetallMany(users.map((user) => ['user', user]));
+    users.forEach((user_id, i) => {
+      const hash = hashes[i] ?? {};
+      const row = { user_id, total_cents: Number(hash.total_cents ?? 0), orders: Number(hash.orders ?? 0) };
+      ctx.logger.info('user totals', row);
+      ctx.commit(row);
+    });
+  },
+});
+
+/** Calculate (the dev stack's failing job): a payment provider that is always down, to show retries and alerts. */
+export const chargeCards = defineFunction({
+  name: 'ChargeCards',
+  handler: (ctx) => {
+    ctx.logger.warn('payment provider unreachable', { provider: ctx.param('provider', 'example-pay') });
+    throw new Error('payment provider example-pay is unreachable (this job fails on purpose)');
+  },
+});
+
 export const orderFunctions = [verifyOrder, sumUserOrders, saveUserTotals, reportUserTotals, loadUserTotals];
+
+/** The executor's functions module contract (packages/executor functions-module.ts). */
+export const functions = [...orderFunctions, loadMinuteOrders, loadRequestedTotals, chargeCards];
+export const connectorTypes = { redis: redisConnectorType.factory };

@@ -1,5 +1,5 @@
 /**
- * Runs the orders example from the command line (`npm run dev`, until the dev stack lands): generates a
+ * Runs the orders example from the command line (`npm run example:orders`): generates a
  * batch of orders, aggregates them per user into Redis (AggregateOrders), then reads the running totals back
  * (ReadUserTotals). Redis: REDIS_URL, default redis://127.0.0.1:6379.
  */

@@ -38,7 +38,7 @@ export {
   type ResolvedFlow,
 } from './configs/resolve.js';
 export { putConfigDocuments, type SavedConfigDocument } from './configs/store.js';
-export { createJob, jobDto } from './service/jobs.js';
+export { createJob, jobDto, updateJob } from './service/jobs.js';
 export { createScene, SceneInput } from './service/scenes.js';
 export { createJsonLogger, silentLogger, type LoggerLevel } from './logger.js';
 export { registerSchedulerMetrics } from './metrics/scheduler-metrics.js';

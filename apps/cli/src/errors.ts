@@ -1,0 +1,40 @@
+/** Typed CLI errors: a stable `code`, the exit code, and the lines a user needs to fix it. */
+import { EXIT, type ExitCode } from './exit-codes.js';
+
+export interface ErrorIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class CliError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly issues: readonly ErrorIssue[];
+  readonly hint: string | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode?: ExitCode; issues?: readonly ErrorIssue[]; hint?: string } = {},
+  ) {
+    super(message);
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = options.exitCode ?? EXIT.failure;
+    this.issues = options.issues ?? [];
+    this.hint = options.hint;
+  }
+}
+
+export function usageError(message: string, issues: readonly ErrorIssue[] = []): CliError {
+  return new CliError('USAGE', message, { exitCode: EXIT.usage, issues });
+}
+
+/** Lines for stderr: `error: CODE: message`, one line per issue, then the hint. */
+export function formatError(error: CliError): string {
+  const lines = [`error: ${error.message} (${error.code})`];
+  for (const issue of error.issues)
+    lines.push(`  ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+  if (error.hint !== undefined) lines.push(error.hint);
+  return `${lines.join('\n')}\n`;
+}
