@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -145,6 +145,9 @@ export async function runDevStack(ctx: CliContext): Promise<number> {
       await running.db?.close().catch(() => undefined);
       await running.redis?.stop();
       recordChildren(paths, []);
+      await new Promise<void>((resolve) =>
+        schedulerLog === undefined ? resolve() : schedulerLog.end(resolve),
+      );
       running.release?.();
     })());
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -160,26 +163,19 @@ export async function runDevStack(ctx: CliContext): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const schedulerLog = createWriteStream(join(paths.logs, 'scheduler.log'), { flags: 'a' });
+  let schedulerLog: WriteStream | undefined;
   const logger = createJsonLogger({
     level: 'info',
     base: { service: 'kisjobs-dev' },
-    write: (line) => void schedulerLog.write(line),
+    write: (line) => {
+      schedulerLog ??= createWriteStream(join(paths.logs, 'scheduler.log'), { flags: 'a' });
+      schedulerLog.write(line);
+    },
   });
   const rel = (p: string): string => relative(ctx.cwd, p) || '.';
 
   try {
-    // Postgres
-    const dbUrl = ctx.env['DATABASE_URL'];
-    const useServer = dbUrl !== undefined && dbUrl !== '';
-    const dbTarget = useServer ? { url: dbUrl } : { pgliteDir: paths.pgdata };
-    const dbLabel = useServer ? `DATABASE_URL (${new URL(dbUrl).host})` : `PGlite in ${rel(paths.pgdata)}`;
-    say(`starting the KisJobs dev stack (data: ${dbLabel})`);
-    const migrated = await migrate(dbTarget);
-    if (migrated.applied.length > 0) say(`  applied ${migrated.applied.length} database migration(s)`);
-    running.db = createDb(dbTarget);
-    const prisma = running.db.prisma;
-
+    say(`starting the KisJobs dev stack in ${rel(paths.root)}`);
     // Redis
     const redisUrlEnv = ctx.env['REDIS_URL'];
     let redisUrl: string;
@@ -193,6 +189,16 @@ export async function runDevStack(ctx: CliContext): Promise<number> {
       redisUrl = running.redis.url;
       redisLabel = `${redisUrl} (redis-server started for this session, data in ${rel(paths.redis)})`;
     }
+
+    // Postgres
+    const dbUrl = ctx.env['DATABASE_URL'];
+    const useServer = dbUrl !== undefined && dbUrl !== '';
+    const dbTarget = useServer ? { url: dbUrl } : { pgliteDir: paths.pgdata };
+    const dbLabel = useServer ? `DATABASE_URL (${new URL(dbUrl).host})` : `PGlite in ${rel(paths.pgdata)}`;
+    const migrated = await migrate(dbTarget);
+    if (migrated.applied.length > 0) say(`  applied ${migrated.applied.length} database migration(s)`);
+    running.db = createDb(dbTarget);
+    const prisma = running.db.prisma;
 
     // First admin (generated once, kept in the dev folder)
     let admin = readStoredAdmin(paths);
@@ -306,9 +312,13 @@ export async function runDevStack(ctx: CliContext): Promise<number> {
     running.feed = startRunFeed(prisma, say);
   } catch (error) {
     await shutdown();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     throw error;
   }
   await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   say('stopped cleanly');
   return EXIT.ok;
 }
