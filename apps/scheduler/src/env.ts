@@ -5,43 +5,70 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_KEY_PREFIX, KeyPrefix, toValidationIssues, type ValidationIssue } from '@kisjobs/protocol';
+import { MailFrom, SmtpUrl, type SmtpSettings } from './alerts/smtp-settings.js';
 import { LOGGER_LEVELS } from './logger.js';
 
 const Ms = (fallback: number) => z.coerce.number().int().min(100).max(3_600_000).default(fallback);
 
-export const SchedulerEnv = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'Expected a postgres:// URL' }),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\/\S+$/, { message: 'Expected a redis:// or rediss:// URL' })
-    .default('redis://127.0.0.1:6379'),
-  KISJOBS_PREFIX: KeyPrefix.default(DEFAULT_KEY_PREFIX),
-  /** Unique per replica: the consumer name in the registry and run-event streams. */
-  KISJOBS_CONSUMER_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,128}$/, { message: 'Use A-Z, a-z, 0-9, ".", "_" and "-" (1-128)' })
-    .default(
-      `${hostname()
-        .replace(/[^A-Za-z0-9._-]/g, '-')
-        .slice(0, 100)}-${process.pid}`,
-    ),
-  KISJOBS_LOG_LEVEL: z.enum(LOGGER_LEVELS).default('info'),
-  /** Apply pending migrations before starting (`kisjobs migrate` is the explicit way). */
-  KISJOBS_MIGRATE: z
-    .enum(['0', '1', 'true', 'false'])
-    .default('0')
-    .transform((v) => v === '1' || v === 'true'),
-  KISJOBS_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  KISJOBS_SWEEP_INTERVAL_MS: Ms(5_000),
-  /** The HTTP API, console host and /metrics. Loopback by default: expose it deliberately. */
-  KISJOBS_HTTP_HOST: z.string().min(1).max(255).default('127.0.0.1'),
-  KISJOBS_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  /** Finished runs (with their log lines) older than this many days are deleted; 0 keeps them for ever. */
-  KISJOBS_RETENTION_RUNS_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
-  /** Audit events older than this many days are deleted; 0 keeps them for ever. */
-  KISJOBS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
-});
+export const SchedulerEnv = z
+  .object({
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { message: 'Expected a postgres:// URL' }),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, { message: 'Expected a redis:// or rediss:// URL' })
+      .default('redis://127.0.0.1:6379'),
+    KISJOBS_PREFIX: KeyPrefix.default(DEFAULT_KEY_PREFIX),
+    /** Unique per replica: the consumer name in the registry and run-event streams. */
+    KISJOBS_CONSUMER_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, { message: 'Use A-Z, a-z, 0-9, ".", "_" and "-" (1-128)' })
+      .default(
+        `${hostname()
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .slice(0, 100)}-${process.pid}`,
+      ),
+    KISJOBS_LOG_LEVEL: z.enum(LOGGER_LEVELS).default('info'),
+    /** Apply pending migrations before starting (`kisjobs migrate` is the explicit way). */
+    KISJOBS_MIGRATE: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('0')
+      .transform((v) => v === '1' || v === 'true'),
+    KISJOBS_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    KISJOBS_SWEEP_INTERVAL_MS: Ms(5_000),
+    /** The HTTP API, console host and /metrics. Loopback by default: expose it deliberately. */
+    KISJOBS_HTTP_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+    KISJOBS_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** Finished runs (with their log lines) older than this many days are deleted; 0 keeps them for ever. */
+    KISJOBS_RETENTION_RUNS_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+    /** Audit events older than this many days are deleted; 0 keeps them for ever. */
+    KISJOBS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
+    /** E-mail alerts: `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`; unset: off. */
+    KISJOBS_SMTP_URL: SmtpUrl.optional(),
+    /** The From of alert e-mails: `alerts@example.com` or `KisJobs <alerts@example.com>`. */
+    KISJOBS_SMTP_FROM: MailFrom.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KISJOBS_SMTP_URL !== undefined && env.KISJOBS_SMTP_FROM === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KISJOBS_SMTP_FROM'],
+        message: 'Required with KISJOBS_SMTP_URL',
+      });
+    if (env.KISJOBS_SMTP_FROM !== undefined && env.KISJOBS_SMTP_URL === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KISJOBS_SMTP_URL'],
+        message: 'Required with KISJOBS_SMTP_FROM',
+      });
+  });
 export type SchedulerEnv = z.infer<typeof SchedulerEnv>;
+
+/** The SMTP settings of e-mail alerts, when both variables are set. */
+export function smtpSettingsOf(env: SchedulerEnv): SmtpSettings | undefined {
+  return env.KISJOBS_SMTP_URL === undefined || env.KISJOBS_SMTP_FROM === undefined
+    ? undefined
+    : { url: env.KISJOBS_SMTP_URL, from: env.KISJOBS_SMTP_FROM };
+}
 
 export function parseSchedulerEnv(
   env: Readonly<Record<string, string | undefined>>,

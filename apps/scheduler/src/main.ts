@@ -8,7 +8,7 @@
 import { Registry } from 'prom-client';
 import { createDb, migrate } from '@kisjobs/db';
 import { bootstrapAdminFromEnv } from './auth/admin.js';
-import { parseSchedulerEnv } from './env.js';
+import { parseSchedulerEnv, smtpSettingsOf } from './env.js';
 import { createHttpApp } from './http/app.js';
 import type { HttpServerHandle } from './http/listen.js';
 import { createJsonLogger } from './logger.js';
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
     logger,
     dispatch: { sweepIntervalMs: env.KISJOBS_SWEEP_INTERVAL_MS },
     retention: { runsDays: env.KISJOBS_RETENTION_RUNS_DAYS, auditDays: env.KISJOBS_RETENTION_AUDIT_DAYS },
+    alerts: { smtp: smtpSettingsOf(env) },
   });
 
   let http: HttpServerHandle | undefined;

@@ -66,7 +66,7 @@ export interface SchedulerOptions {
   readonly lostSweepIntervalMs?: number;
   /** Retention of finished runs and audit events (defaults in maintenance/retention.ts; `false`: off). */
   readonly retention?: false | Partial<Omit<RetentionOptions, 'prisma' | 'clock' | 'logger'>>;
-  /** Job alerts (webhooks) tuning; defaults in alerts/notifier.ts. */
+  /** Job alerts: tuning, and the SMTP server of e-mail alerts (`smtp`); defaults in alerts/notifier.ts. */
   readonly alerts?: Partial<Omit<AlertNotifierOptions, 'prisma' | 'clock' | 'logger'>>;
   /** [schedule engine] Its tuning (defaults: schedule/fire-loop.ts); `enabled: false` never fires by itself. */
   readonly schedule?: Partial<Omit<ScheduleEngineOptions, 'prisma' | 'dispatcher' | 'clock' | 'logger'>> & {
@@ -83,7 +83,7 @@ export interface Scheduler {
   readonly ingestor: Ingestor;
   readonly lostDetector: LostRunDetector;
   readonly dispatcher: Dispatcher;
-  /** Sends job alerts for failed, timed-out and lost runs. */
+  /** Sends job alerts (webhooks, e-mail) for failed, timed-out and lost runs. */
   readonly alerts: AlertNotifier;
   /** Deletes old finished runs and audit events. */
   readonly retention: Retention;

@@ -198,6 +198,28 @@ describe('CORS', () => {
   });
 });
 
+describe('CORS exposed headers', () => {
+  test('an allowed origin may read the request id, Retry-After and the X-KisJobs-Warning of a saved write', async () => {
+    const corsEnv = await httpEnv('cors-expose', { http: { corsOrigins: ['https://console.example'] } });
+    try {
+      const simple = await corsEnv.call('GET', '/healthz', {
+        headers: { origin: 'https://console.example' },
+      });
+      expect(simple.headers.get('access-control-allow-origin')).toBe('https://console.example');
+      const exposed = (simple.headers.get('access-control-expose-headers') ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase());
+      expect(exposed).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'x-kisjobs-warning']));
+      const other = await corsEnv.call('GET', '/healthz', { headers: { origin: 'https://evil.example' } });
+      expect(other.headers.get('access-control-expose-headers')).toBeNull();
+    } finally {
+      await corsEnv.close();
+    }
+    const off = await env.call('GET', '/healthz', { headers: { origin: 'https://console.example' } });
+    expect(off.headers.get('access-control-expose-headers')).toBeNull();
+  });
+});
+
 describe('readiness and metrics', () => {
   test('/readyz is 503 naming the dependency that is down', async () => {
     const port = await freePort();

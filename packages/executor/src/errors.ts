@@ -47,3 +47,21 @@ export class ExecutorStateError extends KisJobsError {
     this.name = 'ExecutorStateError';
   }
 }
+
+/** The metrics endpoint could not listen (the port is taken, the address is not this host's...). */
+export class MetricsServerError extends KisJobsError {
+  readonly host: string;
+  readonly port: number;
+
+  constructor(host: string, port: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('UNAVAILABLE', `the metrics endpoint cannot listen on ${host}:${port}: ${reason}`, {
+      details: { host, port },
+      retryable: false,
+      cause,
+    });
+    this.name = 'MetricsServerError';
+    this.host = host;
+    this.port = port;
+  }
+}

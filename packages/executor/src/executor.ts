@@ -30,6 +30,10 @@ export interface ExecutorStats {
   readonly threads: number;
   /** Threads killed (a run that would not stop) or crashed, and replaced. */
   readonly threadsReplaced: number;
+  /** Whether its record is in the registry: from registration until deregistration, unless found gone. */
+  readonly registered: boolean;
+  /** Whether its Redis connection is up (commands wait in a queue while it is not). */
+  readonly redisConnected: boolean;
 }
 
 export interface Executor {
@@ -117,6 +121,8 @@ class KisJobsExecutor implements Executor {
       runIds,
       threads: pool?.threads ?? 0,
       threadsReplaced: pool?.replaced ?? 0,
+      registered: this.#parts.registered === true && this.#parts.heartbeat?.registered !== false,
+      redisConnected: this.#parts.redis?.status === 'ready',
     };
   }
 
@@ -178,6 +184,7 @@ class KisJobsExecutor implements Executor {
       intervalMs: o.heartbeatIntervalMs,
       snapshot: () => this.#snapshot(),
       afterBeat: () => this.#sweepCancelFlags(),
+      onFailure: (reason) => o.observer.heartbeatFailed(reason),
       logger: this.#log,
     }).start();
     const processor = new RunProcessor({
@@ -187,6 +194,7 @@ class KisJobsExecutor implements Executor {
       active,
       writer: p.writer,
       logger: this.#log,
+      observer: o.observer,
     });
     p.consumers = new Consumers({
       redis: p.redis,
@@ -251,6 +259,7 @@ class KisJobsExecutor implements Executor {
       if ((await withTimeout(deregistered, o.closeTimeoutMs, 'timeout' as const)) === 'timeout') {
         this.#log.error('could not deregister (Redis unavailable?); the heartbeat will expire instead');
       } else {
+        p.registered = false;
         this.#log.info('deregistered', { reason });
       }
     }

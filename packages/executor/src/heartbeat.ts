@@ -6,6 +6,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { RedisPayloadInput } from '@kisjobs/protocol';
 import { errorMessage, type ExecutorLogger } from './logger.js';
+import type { HeartbeatFailure } from './observer.js';
 import type { Registrar } from './registration.js';
 
 export interface HeartbeatSnapshot {
@@ -22,6 +23,8 @@ export interface HeartbeatLoopOptions {
   readonly snapshot: () => HeartbeatSnapshot;
   /** Called after every beat that reached Redis (e.g. to sweep the cancel flags of active runs). */
   readonly afterBeat?: () => Promise<void>;
+  /** Called for each beat that did not keep the record alive (observer.ts says why). */
+  readonly onFailure?: (reason: HeartbeatFailure) => void;
   readonly logger: ExecutorLogger;
 }
 
@@ -44,14 +47,23 @@ export class HeartbeatLoop {
   #inFlight: Promise<void> | undefined;
   #refused = false;
   #stopped = false;
+  #registered = true;
 
   constructor(options: HeartbeatLoopOptions) {
     this.#options = options;
   }
 
   start(): this {
-    this.#timer ??= setInterval(() => void this.beat(), this.#options.intervalMs);
+    this.#timer ??= setInterval(() => {
+      if (this.#inFlight !== undefined) this.#options.onFailure?.('stalled');
+      void this.beat();
+    }, this.#options.intervalMs);
     return this;
+  }
+
+  /** False once the record was found gone and could not be written again (until it is). */
+  get registered(): boolean {
+    return this.#registered;
   }
 
   /** Beats now; a beat already under way (e.g. waiting for Redis) is joined rather than doubled. */
@@ -77,25 +89,30 @@ export class HeartbeatLoop {
     const payload = heartbeatOf(o.instanceId, snapshot);
     try {
       const state = await o.registrar.heartbeat(payload);
-      if (state === 'missing' && !this.#stopped) await this.#recover(snapshot.draining, payload);
+      if (state === 'ok') this.#registered = true;
+      else if (!this.#stopped) await this.#recover(snapshot.draining, payload);
       await o.afterBeat?.();
     } catch (error) {
       o.logger.warn('heartbeat failed', { error: errorMessage(error) });
+      o.onFailure?.('error');
     }
   }
 
   async #recover(draining: boolean, payload: RedisPayloadInput<'heartbeat'>): Promise<void> {
     const o = this.#options;
+    this.#registered = false;
     if (draining) {
       o.logger.warn('executor record was removed while draining; not registering again');
       return;
     }
     const registered = await o.registrar.register(payload);
     if (registered) {
+      this.#registered = true;
       this.#refused = false;
       o.logger.warn('executor record was missing (Redis data lost or removed); registered again');
       return;
     }
+    o.onFailure?.('refused');
     if (!this.#refused) {
       this.#refused = true;
       o.logger.error(

@@ -6,7 +6,8 @@
  *   process.on('SIGTERM', () => void executor.close());
  *
  * The functions module contract is in functions-module.ts; the Redis interactions in registration.ts,
- * heartbeat.ts, events-writer.ts, control.ts, processor.ts and consumers.ts.
+ * heartbeat.ts, events-writer.ts, control.ts, processor.ts and consumers.ts. Metrics: an `observer`
+ * (observer.ts) made by `createExecutorMetrics(registry, …)` (metrics.ts), served by metrics-server.ts.
  */
 export { createExecutor, type Executor, type ExecutorState, type ExecutorStats } from './executor.js';
 export {
@@ -15,7 +16,31 @@ export {
   defaultInstanceId,
   type ResolvedExecutorOptions,
 } from './options.js';
-export { ExecutorTokenInvalidError, FunctionsModuleError, ExecutorStateError } from './errors.js';
+export {
+  ExecutorTokenInvalidError,
+  FunctionsModuleError,
+  ExecutorStateError,
+  MetricsServerError,
+} from './errors.js';
+export {
+  HEARTBEAT_FAILURES,
+  type ExecutorObserver,
+  type HeartbeatFailure,
+  type RunFinishedEvent,
+  type RunStartedEvent,
+} from './observer.js';
+export {
+  createExecutorMetrics,
+  EXECUTOR_METRIC_NAMES,
+  type ExecutorMetricsOptions,
+  type ExecutorStatsSource,
+} from './metrics.js';
+export {
+  startMetricsServer,
+  type HealthState,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from './metrics-server.js';
 export {
   createJsonLogger,
   createSilentLogger,

@@ -23,9 +23,18 @@ import {
   type Keyspace,
 } from '@kisjobs/protocol';
 import { createSilentLogger, type ExecutorLogger } from './logger.js';
+import { guardObserver, type ExecutorObserver, type GuardedObserver } from './observer.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ms = (max: number) => z.number().int().min(0).max(max);
+
+const isObserver = (value: unknown): value is ExecutorObserver =>
+  typeof value === 'object' &&
+  value !== null &&
+  ['runStarted', 'runFinished', 'heartbeatFailed'].every((m) => {
+    const hook = (value as Record<string, unknown>)[m];
+    return hook === undefined || typeof hook === 'function';
+  });
 
 const isLogger = (value: unknown): value is ExecutorLogger =>
   typeof value === 'object' &&
@@ -82,6 +91,12 @@ export const ExecutorOptions = z
     logger: z
       .custom<ExecutorLogger>(isLogger, { message: 'Expected a logger with debug, info, warn, error' })
       .optional(),
+    /** Told about runs and heartbeat failures (metrics.ts records them in a prom-client Registry). */
+    observer: z
+      .custom<ExecutorObserver>(isObserver, {
+        message: 'Expected an object whose runStarted, runFinished, heartbeatFailed are functions',
+      })
+      .optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -123,6 +138,8 @@ export interface ResolvedExecutorOptions {
   readonly keepCompletedForMs: number;
   readonly warmThreads: number;
   readonly logger: ExecutorLogger;
+  /** The caller's observer, every hook guarded (a no-op without one). */
+  readonly observer: GuardedObserver;
 }
 
 /** Validates and resolves. Throws a ValidationError naming every bad option. */
@@ -135,7 +152,8 @@ export function resolveExecutorOptions(input: ExecutorOptions): ResolvedExecutor
   const o = parsed.data;
   const host = o.host ?? hostname();
   const pid = process.pid;
-  const { logger, functions, prefix, ...rest } = o;
+  const { logger, observer, functions, prefix, ...rest } = o;
+  const log = logger ?? createSilentLogger();
   return {
     ...rest,
     keyspace: createKeyspace(prefix),
@@ -144,7 +162,8 @@ export function resolveExecutorOptions(input: ExecutorOptions): ResolvedExecutor
     host,
     pid,
     version: o.version ?? packageVersion(),
-    logger: logger ?? createSilentLogger(),
+    logger: log,
+    observer: guardObserver(observer, log),
   };
 }
 

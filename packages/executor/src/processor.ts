@@ -18,6 +18,7 @@ import {
 import type { ActiveRun, ActiveRuns } from './active-runs.js';
 import type { EventsWriter, RunEvents } from './events-writer.js';
 import type { FlowRunner } from './flow-runner.js';
+import type { GuardedObserver } from './observer.js';
 import { EXECUTOR_RUN_ERROR_CODES as CODES } from '@kisjobs/protocol';
 import { errorMessage, safeJson, type ExecutorLogger } from './logger.js';
 import {
@@ -37,10 +38,17 @@ export interface RunProcessorOptions {
   readonly active: ActiveRuns;
   readonly writer: EventsWriter;
   readonly logger: ExecutorLogger;
+  /** Told when a run starts and ends (metrics). */
+  readonly observer: GuardedObserver;
 }
 
 /** What the BullMQ job returns (its `returnvalue`); the run's real outcome is in its events. */
 export type ProcessResult = ExecutorOutcome | 'duplicate' | 'invalid';
+
+/** When the run started (set once it has), for its duration. */
+interface RunClock {
+  startedAt?: number;
+}
 
 export interface JobRef {
   readonly queue: string;
@@ -71,8 +79,11 @@ export class RunProcessor {
       return 'duplicate';
     }
     const events = this.#o.writer.open(request.runId, request.attempt);
+    const clock: RunClock = {};
+    let status: ExecutorOutcome = 'failed';
     try {
-      return await this.#execute(request, run, events);
+      status = await this.#execute(request, run, events, clock);
+      return status;
     } catch (error) {
       logger.error('run failed inside the executor', { runId: request.runId, error: errorMessage(error) });
       await events.finished({
@@ -84,10 +95,21 @@ export class RunProcessor {
       return 'failed';
     } finally {
       active.release(run);
+      this.#o.observer.runFinished({
+        runId: request.runId,
+        flow: request.flowName,
+        status,
+        durationMs: clock.startedAt === undefined ? undefined : Date.now() - clock.startedAt,
+      });
     }
   }
 
-  async #execute(request: RunRequest, run: ActiveRun, events: RunEvents): Promise<ProcessResult> {
+  async #execute(
+    request: RunRequest,
+    run: ActiveRun,
+    events: RunEvents,
+    clock: RunClock,
+  ): Promise<ExecutorOutcome> {
     const { runner, active, logger } = this.#o;
     const flagged = await this.#cancelFlag(request.runId);
     if (flagged !== undefined) run.stopCause ??= flagged;
@@ -97,7 +119,9 @@ export class RunProcessor {
       return 'terminated';
     }
     const startedAt = Date.now();
+    clock.startedAt = startedAt;
     events.started();
+    this.#o.observer.runStarted({ runId: request.runId, flow: request.flowName, attempt: request.attempt });
     const progress: StepSummary[] = [];
     const running = runner.run(taskInputOf(request), {
       timeoutMs: request.timeoutMs,

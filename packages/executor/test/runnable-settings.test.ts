@@ -82,6 +82,42 @@ describe('runnable settings (flags and env, parsed once)', () => {
   });
 });
 
+describe('metrics endpoint settings', () => {
+  it('are off unless a port is given; the host defaults to loopback; a flag wins over its variable', () => {
+    const off = parseExecutorSettings([], { ...base, KISJOBS_METRICS_HOST: '0.0.0.0' }, io);
+    expect(off.kind === 'ok' && off.settings.metrics).toBeUndefined();
+    expect(parseExecutorSettings(['--metrics-port', '9464'], base, io)).toMatchObject({
+      kind: 'ok',
+      settings: { metrics: { host: '127.0.0.1', port: 9464 } },
+    });
+    expect(
+      parseExecutorSettings(
+        ['--metrics-host', '0.0.0.0'],
+        { ...base, KISJOBS_METRICS_PORT: '9100', KISJOBS_METRICS_HOST: '10.0.0.1' },
+        io,
+      ),
+    ).toMatchObject({ kind: 'ok', settings: { metrics: { host: '0.0.0.0', port: 9100 } } });
+  });
+
+  it('name a bad port or host by the flag or variable that gave it', () => {
+    const result = parseExecutorSettings(
+      ['--metrics-port', '70000'],
+      { ...base, KISJOBS_METRICS_HOST: 'not a host/' },
+      io,
+    );
+    expect(result).toEqual({
+      kind: 'invalid',
+      issues: [
+        { path: '--metrics-port', message: 'Expected at most 65535 (got "70000")' },
+        {
+          path: 'KISJOBS_METRICS_HOST',
+          message: 'Expected a host name or an IP address (got "not a host/")',
+        },
+      ],
+    });
+  });
+});
+
 describe('the runnable with bad settings', () => {
   let child: ExecutorChild | undefined;
   afterEach(async () => child?.stop());

@@ -4,7 +4,8 @@
  * - security headers: no MIME sniffing, no framing, no referrer, a deny-all CSP (pages set their own), no
  *   caching of API answers, HSTS only when the deployment says it is served over TLS;
  * - CORS, off by default: only origins on the allow-list get CORS headers, and their preflights a 204.
- *   Credentials are bearer headers, never cookies, so `Allow-Credentials` is never sent.
+ *   Credentials are bearer headers, never cookies, so `Allow-Credentials` is never sent. `X-Request-Id`,
+ *   `Retry-After` and `X-KisJobs-Warning` are exposed to the calling page.
  */
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -17,6 +18,9 @@ export interface SecurityOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Answer headers a browser page may read: the request id, a 429's wait, and a saved write's warnings. */
+export const EXPOSED_HEADERS = 'X-Request-Id, Retry-After, X-KisJobs-Warning';
 
 export const DENY_ALL_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -46,7 +50,7 @@ export function requestContext(options: SecurityOptions) {
     if (origin !== undefined && allowed.has(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
       if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
         res.setHeader(

@@ -38,6 +38,9 @@ Runs KisFlow functions for one executor group. Settings come from flags or the e
   --log-level <level>       KISJOBS_LOG_LEVEL      debug | info | warn | error, default info
   --token-file <path>       KISJOBS_TOKEN_FILE     file holding the registration token
                             KISJOBS_TOKEN          the registration token (never a flag)
+  --metrics-port <n>        KISJOBS_METRICS_PORT   serve GET /metrics and /healthz on this port
+                                                   (0: any free port); default off
+  --metrics-host <host>     KISJOBS_METRICS_HOST   where that endpoint listens, default 127.0.0.1
 Exit codes: 0 clean shutdown, 1 failure, 64 bad settings, 78 registration token refused.`;
 
 export interface ExecutorSettings {
@@ -52,6 +55,8 @@ export interface ExecutorSettings {
   readonly token: string;
   /** Where the token came from, for messages: `KISJOBS_TOKEN` or `--token-file /path`. */
   readonly tokenSource: string;
+  /** The /metrics and /healthz endpoint; absent: off. */
+  readonly metrics?: { readonly host: string; readonly port: number };
 }
 
 export type SettingsResult =
@@ -77,6 +82,8 @@ const FLAGS = {
   'drain-timeout-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'token-file': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,6 +118,16 @@ const SETTINGS = {
     env: 'KISJOBS_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error']),
     fallback: 'info',
+  },
+  metricsPort: { flag: 'metrics-port', env: 'KISJOBS_METRICS_PORT', schema: Int(0, 65_535) },
+  metricsHost: {
+    flag: 'metrics-host',
+    env: 'KISJOBS_METRICS_HOST',
+    schema: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9._:-]+$/, { message: 'Expected a host name or an IP address' }),
+    fallback: '127.0.0.1',
   },
 } as const;
 
@@ -175,6 +192,9 @@ export function parseExecutorSettings(argv: readonly string[], env: Env, io: Set
       logLevel: values.logLevel as ExecutorSettings['logLevel'],
       ...(values.instanceId === undefined ? {} : { instanceId: values.instanceId as string }),
       ...(values.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: values.drainTimeoutMs as number }),
+      ...(values.metricsPort === undefined
+        ? {}
+        : { metrics: { host: values.metricsHost as string, port: values.metricsPort as number } }),
       ...token,
     },
   };

@@ -1,11 +1,17 @@
 /**
  * The runnable executor: settings from flags and env (env.ts), one JSON log line per event on stdout,
  * SIGTERM / SIGINT drain and deregister then exit 0; a refused token exits 78; bad settings exit 64.
- * Started through kisjobs-executor.mjs, which registers the TypeScript loader first.
+ * With `--metrics-port`, GET /metrics and /healthz are served (metrics.ts, metrics-server.ts) from a
+ * Registry made here, from before registration until the executor has closed; a port that cannot be bound
+ * exits 1 before anything registers. Started through kisjobs-executor.mjs, which registers the TypeScript
+ * loader first.
  */
+import { Registry } from 'prom-client';
 import { createExecutor, type Executor } from '../executor.js';
 import { ExecutorTokenInvalidError } from '../errors.js';
-import { createJsonLogger } from '../logger.js';
+import { createJsonLogger, errorMessage } from '../logger.js';
+import { createExecutorMetrics } from '../metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { EXIT_CODES, USAGE, parseExecutorSettings } from './env.js';
 
 async function main(): Promise<number> {
@@ -25,6 +31,10 @@ async function main(): Promise<number> {
   const s = boot.settings;
   const logger = createJsonLogger({ write, level: s.logLevel, base: { service: 'kisjobs-executor' } });
   let executor: Executor;
+  const registry = s.metrics === undefined ? undefined : new Registry();
+  let created: Executor | undefined;
+  const observer =
+    registry === undefined ? undefined : createExecutorMetrics(registry, () => created?.stats());
   try {
     executor = createExecutor({
       redisUrl: s.redisUrl,
@@ -36,12 +46,36 @@ async function main(): Promise<number> {
       concurrency: s.concurrency,
       ...(s.instanceId === undefined ? {} : { instanceId: s.instanceId }),
       ...(s.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: s.drainTimeoutMs }),
+      ...(observer === undefined ? {} : { observer }),
       logger,
     });
+    created = executor;
   } catch (error) {
     logger.error(`invalid settings: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_CODES.usage;
   }
+
+  let metrics: MetricsServer | undefined;
+  if (s.metrics !== undefined && registry !== undefined) {
+    try {
+      metrics = await startMetricsServer({
+        ...s.metrics,
+        registry,
+        health: () => executor.stats(),
+      });
+    } catch (error) {
+      logger.error(errorMessage(error));
+      return EXIT_CODES.failure;
+    }
+    logger.info('metrics endpoint listening', { url: `${metrics.url}/metrics`, port: metrics.port });
+  }
+  const closeMetrics = async (): Promise<void> => {
+    await metrics
+      ?.close()
+      .catch((error: unknown) =>
+        logger.warn('closing the metrics endpoint failed', { error: errorMessage(error) }),
+      );
+  };
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -60,9 +94,11 @@ async function main(): Promise<number> {
     await executor.start();
   } catch (error) {
     // The executor has logged the reason (one line for a refused token).
+    await closeMetrics();
     return error instanceof ExecutorTokenInvalidError ? EXIT_CODES.tokenInvalid : EXIT_CODES.failure;
   }
   await executor.closed;
+  await closeMetrics();
   return EXIT_CODES.ok;
 }
 

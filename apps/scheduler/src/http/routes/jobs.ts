@@ -26,12 +26,36 @@ import { schedulerOf } from './scheduler-service.js';
 
 export const JobParams = z.strictObject({ id: JobId });
 
-/** Set on a write saved with `allowUnimplemented=true` that no online executor can run yet. */
+/**
+ * Set on a write saved with `allowUnimplemented=true` that no online executor can run yet
+ * (`FLOW_NOT_IMPLEMENTED: …`), and on one whose e-mail alerts this scheduler cannot send
+ * (`ALERTS_EMAIL_OFF: …`); several warnings are comma-separated.
+ */
 export const WARNING_HEADER = 'X-KisJobs-Warning';
 
 /** Header values are Latin-1 without controls: anything else (names may be Unicode) becomes `?`. */
 function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+}
+
+/**
+ * A job whose alerts name e-mail addresses is saved even when this scheduler has no SMTP settings (its
+ * e-mail deliveries are then recorded failed, saying why); the answer warns about it.
+ */
+function emailOffWarning(deps: RouteDeps, alerts: JobInput['alerts'] | undefined): string | undefined {
+  const to = alerts?.email?.to ?? [];
+  if (to.length === 0 || deps.services.scheduler?.alerts.emailEnabled !== false) return undefined;
+  return 'ALERTS_EMAIL_OFF: this scheduler has no SMTP settings (KISJOBS_SMTP_URL), so e-mail alerts are recorded failed, not sent';
+}
+
+/** Adds a warning to the headers of an answer (several are comma-separated). */
+function withWarning(headers: Record<string, string>, warning: string | undefined): Record<string, string> {
+  if (warning === undefined) return headers;
+  const current = headers[WARNING_HEADER];
+  return {
+    ...headers,
+    [WARNING_HEADER]: headerSafe(current === undefined ? warning : `${current}, ${warning}`),
+  };
 }
 
 /** Loads a job (404) and requires the route's action in its scene (403). */
@@ -125,7 +149,8 @@ export function jobRoutes(deps: RouteDeps): Route[] {
       summary: 'Create a job',
       description:
         'Refused with 422 FLOW_NOT_IMPLEMENTED when no online executor of the group implements every function ' +
-        'of the flow, unless `allowUnimplemented=true`.',
+        'of the flow, unless `allowUnimplemented=true`. E-mail alerts on a scheduler without SMTP settings ' +
+        'are saved with an `X-KisJobs-Warning: ALERTS_EMAIL_OFF: …` header.',
       access: { action: 'operate', scene: (req) => req.body.sceneId },
       query: JobWriteQuery,
       body: JobInput,
@@ -142,7 +167,12 @@ export function jobRoutes(deps: RouteDeps): Route[] {
           now: clock.now(),
           createdById: req.principal.userId,
         });
-        return { status: 201, headers, body: job, audit: { targetId: job.id } };
+        return {
+          status: 201,
+          headers: withWarning(headers, emailOffWarning(deps, req.body.alerts)),
+          body: job,
+          audit: { targetId: job.id },
+        };
       },
     }),
     defineRoute({
@@ -185,7 +215,11 @@ export function jobRoutes(deps: RouteDeps): Route[] {
           ...(req.query.version === undefined ? {} : { expectedVersion: req.query.version }),
         });
         const row = await schedulerOf(deps).schedule.recompute(current.id);
-        return { status: 200, headers, body: jobDto(row, input.group) };
+        return {
+          status: 200,
+          headers: withWarning(headers, emailOffWarning(deps, req.body.alerts)),
+          body: jobDto(row, input.group),
+        };
       },
     }),
     defineRoute({

@@ -1,0 +1,106 @@
+/**
+ * The executor's Prometheus metrics, recorded into a Registry the caller owns (the runnable makes one; no
+ * module-level registry). `createExecutorMetrics` returns the observer to hand to `createExecutor`; the
+ * gauges read the executor's `stats()` when scraped.
+ *
+ *   kisjobs_executor_runs_started_total{flow}
+ *   kisjobs_executor_runs_finished_total{flow,status}      succeeded | failed | timed_out | terminated
+ *   kisjobs_executor_run_duration_seconds{flow,status}     from `started` to the end
+ *   kisjobs_executor_active_runs                           runs held now
+ *   kisjobs_executor_heartbeat_failures_total{reason}      error | refused | stalled (observer.ts)
+ *   kisjobs_executor_registered                            1 while its record is in the registry
+ *   kisjobs_executor_redis_connected                       1 while its Redis connection is up
+ * plus prom-client's default process metrics (`process_*`, `nodejs_*`) unless `defaultMetrics: false`.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ExecutorStats } from './executor.js';
+import { HEARTBEAT_FAILURES, type ExecutorObserver } from './observer.js';
+
+export const EXECUTOR_METRIC_NAMES = {
+  runsStarted: 'kisjobs_executor_runs_started_total',
+  runsFinished: 'kisjobs_executor_runs_finished_total',
+  runDuration: 'kisjobs_executor_run_duration_seconds',
+  activeRuns: 'kisjobs_executor_active_runs',
+  heartbeatFailures: 'kisjobs_executor_heartbeat_failures_total',
+  registered: 'kisjobs_executor_registered',
+  redisConnected: 'kisjobs_executor_redis_connected',
+} as const;
+
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3_600];
+
+export type ExecutorStatsSource = () =>
+  Pick<ExecutorStats, 'activeRuns' | 'registered' | 'redisConnected'> | undefined;
+
+export interface ExecutorMetricsOptions {
+  /** Also collect prom-client's default process metrics into the registry (default true). */
+  readonly defaultMetrics?: boolean;
+}
+
+/**
+ * Registers the metrics in `registry` and returns the observer that records runs and heartbeat failures.
+ * `stats` is read at scrape time (undefined before the executor exists: the gauges read 0).
+ */
+export function createExecutorMetrics(
+  registry: Registry,
+  stats: ExecutorStatsSource,
+  options: ExecutorMetricsOptions = {},
+): ExecutorObserver {
+  const n = EXECUTOR_METRIC_NAMES;
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const started = new Counter({
+    name: n.runsStarted,
+    help: 'Runs this executor started, by flow',
+    labelNames: ['flow'] as const,
+    registers: [registry],
+  });
+  const finished = new Counter({
+    name: n.runsFinished,
+    help: 'Runs this executor finished, by flow and status',
+    labelNames: ['flow', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: n.runDuration,
+    help: 'Run duration in seconds, from start to end, by flow and status',
+    labelNames: ['flow', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const heartbeatFailures = new Counter({
+    name: n.heartbeatFailures,
+    help: 'Heartbeats that did not keep the registry record alive, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of HEARTBEAT_FAILURES) heartbeatFailures.inc({ reason }, 0);
+  const gauge = (name: string, help: string, read: () => number): void =>
+    void new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge(n.activeRuns, 'Runs this executor holds now', () => stats()?.activeRuns ?? 0);
+  gauge(n.registered, '1 while the executor record is in the registry', () =>
+    stats()?.registered === true ? 1 : 0,
+  );
+  gauge(n.redisConnected, '1 while the Redis connection is up', () =>
+    stats()?.redisConnected === true ? 1 : 0,
+  );
+
+  return {
+    runStarted(event) {
+      started.inc({ flow: event.flow });
+    },
+    runFinished(event) {
+      finished.inc({ flow: event.flow, status: event.status });
+      if (event.durationMs !== undefined)
+        duration.observe({ flow: event.flow, status: event.status }, event.durationMs / 1000);
+    },
+    heartbeatFailed(reason) {
+      heartbeatFailures.inc({ reason });
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The runnable executor's metrics endpoint, on real child processes: `--metrics-port 0` serves /metrics
+ * (runs started and finished by flow and status, durations, active runs, registration, Redis connection,
+ * heartbeat failures, process metrics) and /healthz (200 while registered and connected, 503 naming what is
+ * wrong while Redis is down or the record is gone). Off by default; a port that is taken exits 1.
+ */
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPrivateRedis, useTestRedis, waitFor, type TestRedis } from '@kisjobs/testing';
+import { spawnExecutor, type ExecutorChild } from './support/executors.js';
+import { SchedulerSide, newToken, runRequest } from './support/scheduler-side.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Stage {
+  readonly side: SchedulerSide;
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly token: string;
+}
+
+async function sharedStage(label: string): Promise<Stage & { readonly redis: TestRedis }> {
+  const redis = await useTestRedis(label);
+  const side = new SchedulerSide(redis.client, redis.prefix);
+  cleanups.push(async () => {
+    await side.close();
+    await redis.close();
+  });
+  const token = newToken();
+  await side.seedToken(token);
+  return { redis, side, redisUrl: redis.url, prefix: redis.prefix, token };
+}
+
+function spawnWithMetrics(s: Stage, args: string[] = ['--metrics-port', '0']): ExecutorChild {
+  const child = spawnExecutor({ redisUrl: s.redisUrl, prefix: s.prefix, token: s.token }, { args });
+  cleanups.push(() => child.stop());
+  return child;
+}
+
+/** The endpoint's base URL, from the "metrics endpoint listening" line. */
+async function endpointOf(child: ExecutorChild): Promise<string> {
+  const line = await child.waitForLine((l) => l.msg === 'metrics endpoint listening');
+  return String(line['url']).replace(/\/metrics$/, '');
+}
+
+async function scrape(base: string): Promise<string> {
+  const response = await fetch(`${base}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+/** The value of one sample (`name{labels}`, labels in the order prom-client writes them). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function health(base: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${base}/healthz`);
+  return { status: response.status, body: await response.json() };
+}
+
+describe('executor metrics endpoint', () => {
+  it('counts runs by flow and status, times them, and reports health', async () => {
+    const s = await sharedStage('exec-metrics');
+    const child = spawnWithMetrics(s);
+    const base = await endpointOf(child);
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await child.started();
+    expect(await health(base)).toEqual({ status: 200, body: { status: 'ok' } });
+
+    const before = await scrape(base);
+    expect(sample(before, 'kisjobs_executor_registered')).toBe(1);
+    expect(sample(before, 'kisjobs_executor_redis_connected')).toBe(1);
+    expect(sample(before, 'kisjobs_executor_active_runs')).toBe(0);
+    expect(sample(before, 'kisjobs_executor_heartbeat_failures_total{reason="refused"}')).toBe(0);
+    expect(before).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(before).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+
+    const ok = [await s.side.enqueue(runRequest('etl')), await s.side.enqueue(runRequest('etl'))];
+    const bad = await s.side.enqueue(runRequest('throw'));
+    for (const r of ok) expect((await s.side.finished(r.runId)).status).toBe('succeeded');
+    expect((await s.side.finished(bad.runId)).status).toBe('failed');
+    const held = await s.side.enqueue(runRequest('sleep', { params: { ms: '1500' } }));
+    await s.side.waitForEvent(held.runId, 'started');
+
+    const during = await scrape(base);
+    expect(sample(during, 'kisjobs_executor_active_runs')).toBe(1);
+    expect(sample(during, 'kisjobs_executor_runs_started_total{flow="etl"}')).toBe(2);
+    expect(sample(during, 'kisjobs_executor_runs_started_total{flow="throw"}')).toBe(1);
+    expect(sample(during, 'kisjobs_executor_runs_started_total{flow="sleep"}')).toBe(1);
+    expect(sample(during, 'kisjobs_executor_runs_finished_total{flow="etl",status="succeeded"}')).toBe(2);
+    expect(sample(during, 'kisjobs_executor_runs_finished_total{flow="throw",status="failed"}')).toBe(1);
+    expect(during).not.toContain('kisjobs_executor_runs_finished_total{flow="sleep"');
+    expect(sample(during, 'kisjobs_executor_run_duration_seconds_count{flow="etl",status="succeeded"}')).toBe(
+      2,
+    );
+    expect(
+      sample(during, 'kisjobs_executor_run_duration_seconds_sum{flow="etl",status="succeeded"}'),
+    ).toBeGreaterThan(0);
+
+    expect((await s.side.finished(held.runId)).status).toBe('succeeded');
+    const after = await scrape(base);
+    expect(sample(after, 'kisjobs_executor_active_runs')).toBe(0);
+    expect(sample(after, 'kisjobs_executor_runs_finished_total{flow="sleep",status="succeeded"}')).toBe(1);
+    expect(
+      sample(after, 'kisjobs_executor_run_duration_seconds_bucket{le="1",flow="sleep",status="succeeded"}'),
+    ).toBe(0);
+    expect(
+      sample(after, 'kisjobs_executor_run_duration_seconds_bucket{le="2.5",flow="sleep",status="succeeded"}'),
+    ).toBe(1);
+
+    const headOnly = await fetch(`${base}/metrics`, { method: 'HEAD' });
+    expect(headOnly.status).toBe(200);
+    expect(await headOnly.text()).toBe('');
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    const post = await fetch(`${base}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+
+    child.signal('SIGTERM');
+    expect((await child.exit()).code).toBe(0);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow('fetch failed'); // closed with the executor
+  });
+
+  it('is 503 while Redis is down or the record is gone, and counts the heartbeats that failed', async () => {
+    const server = await startPrivateRedis({ persistent: true }); // its data survives the restart
+    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    client.on('error', () => undefined);
+    const side = new SchedulerSide(client, 'metrics');
+    cleanups.push(async () => {
+      await side.close();
+      client.disconnect();
+      await server.close();
+    });
+    const token = newToken();
+    await side.seedToken(token);
+    const child = spawnWithMetrics({ side, redisUrl: server.url, prefix: 'metrics', token });
+    const base = await endpointOf(child);
+    await child.started();
+    expect((await health(base)).status).toBe(200);
+
+    await server.stop();
+    await waitFor(async () => (await health(base)).status === 503, { timeoutMs: 5_000, message: '503' });
+    expect((await health(base)).body).toEqual({ status: 'unavailable', registered: true, redis: 'down' });
+    await waitFor(
+      async () =>
+        (sample(await scrape(base), 'kisjobs_executor_heartbeat_failures_total{reason="stalled"}') ?? 0) >= 1,
+      { timeoutMs: 8_000, message: 'a stalled heartbeat' },
+    );
+    expect(sample(await scrape(base), 'kisjobs_executor_redis_connected')).toBe(0);
+    await server.start();
+    await waitFor(async () => (await health(base)).status === 200, { timeoutMs: 10_000, message: 'back' });
+
+    await client.flushall(); // the record and the token mirror are gone: re-registering is refused
+    await waitFor(async () => (await health(base)).status === 503, { timeoutMs: 8_000, message: 'refused' });
+    expect((await health(base)).body).toEqual({ status: 'unavailable', registered: false, redis: 'up' });
+    const refused = await scrape(base);
+    expect(
+      sample(refused, 'kisjobs_executor_heartbeat_failures_total{reason="refused"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sample(refused, 'kisjobs_executor_registered')).toBe(0);
+    await side.seedToken(token);
+    await waitFor(async () => (await health(base)).status === 200, {
+      timeoutMs: 8_000,
+      message: 'registered again',
+    });
+    expect(sample(await scrape(base), 'kisjobs_executor_registered')).toBe(1);
+  });
+
+  it('is off by default, and a port that is taken exits 1 before registering', async () => {
+    const s = await sharedStage('exec-metrics-off');
+    const plain = spawnWithMetrics(s, []);
+    await plain.started();
+    expect(plain.lines.some((l) => l.msg === 'metrics endpoint listening')).toBe(false);
+
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as AddressInfo).port;
+    const taken = spawnWithMetrics(s, ['--metrics-port', String(port)]);
+    expect((await taken.exit()).code).toBe(1);
+    expect(taken.output()).toContain(`the metrics endpoint cannot listen on 127.0.0.1:${port}`);
+    expect(taken.lines.some((l) => l.msg === 'executor started')).toBe(false);
+  });
+});
