@@ -286,6 +286,17 @@ describe('scenes, executors and configs', () => {
       documents: expect.arrayContaining([expect.objectContaining({ name: 'cli-extra', changed: false })]),
     });
     expect((await cli(['configs', 'show', 'nope', 'x'])).code).toBe(EXIT.usage);
+    const job = file(
+      'extra-job.yaml',
+      'name: cli-extra-job\nscene: scene-e2e-cli\nflowName: cli-extra\ngroup: etl\nschedule: {type: manual}\n',
+    );
+    const unimplemented = await cli(['jobs', 'create', '-f', job]);
+    expect(unimplemented.code).toBe(EXIT.rejected);
+    expect(unimplemented.err).toContain('FLOW_NOT_IMPLEMENTED');
+    expect(unimplemented.err).toContain('--allow-unimplemented');
+    const allowed = await cli(['jobs', 'create', '-f', job, '--allow-unimplemented']);
+    expect(allowed).toMatchObject({ code: 0 });
+    expect(allowed.err).toContain('warning:');
   });
 });
 

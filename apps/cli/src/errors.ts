@@ -26,6 +26,11 @@ export class CliError extends Error {
   }
 }
 
+/** The same error with a hint for the person at the terminal. */
+export function withHint(error: CliError, hint: string): CliError {
+  return new CliError(error.code, error.message, { exitCode: error.exitCode, issues: error.issues, hint });
+}
+
 export function usageError(message: string, issues: readonly ErrorIssue[] = []): CliError {
   return new CliError('USAGE', message, { exitCode: EXIT.usage, issues });
 }
@@ -33,8 +38,11 @@ export function usageError(message: string, issues: readonly ErrorIssue[] = []):
 /** Lines for stderr: `error: CODE: message`, one line per issue, then the hint. */
 export function formatError(error: CliError): string {
   const lines = [`error: ${error.message} (${error.code})`];
-  for (const issue of error.issues)
-    lines.push(`  ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+  const issueLines = error.issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`);
+  // A message that already is its one issue is not repeated.
+  if (!(issueLines.length === 1 && error.message === issueLines[0])) {
+    for (const line of issueLines) lines.push(`  ${line}`);
+  }
   if (error.hint !== undefined) lines.push(error.hint);
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@ import type { Job } from '@kisjobs/protocol';
 import type { ApiClient, Page } from '../client/api-client.js';
 import { findJob, findScene } from '../client/lookup.js';
 import type { CliContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, withHint } from '../errors.js';
 import { details, printJson, table, time } from '../output.js';
 import { parseObjects, readInputText } from './input-file.js';
 import { scheduleText } from './schedule-text.js';
@@ -128,6 +128,12 @@ export function registerJobs(program: Command, ctx: CliContext): void {
               await client.request('DELETE', `/api/jobs/${job.id}`).catch(() => undefined);
             if (error instanceof CliError && bodies.length > 1) {
               ctx.io.err(`document ${index + 1} of ${bodies.length} was refused; nothing was saved\n`);
+            }
+            if (error instanceof CliError && error.code === 'FLOW_NOT_IMPLEMENTED') {
+              throw withHint(
+                error,
+                'Start an executor whose functions module has them, or pass --allow-unimplemented to save the job now.',
+              );
             }
             throw error;
           }
