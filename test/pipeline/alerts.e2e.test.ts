@@ -1,8 +1,8 @@
 /**
  * Job alerts end to end: runs that really fail on a real executor reach a real local HTTP receiver as
  * signed webhooks. A receiver that answers 500 twice gets the same delivery a third time, after backoff
- * delays that double; a 4xx is not retried; a job without alerts, a succeeded run, and an ending the job
- * did not ask about send nothing.
+ * delays that double; a 4xx is not retried; a retried job alerts once, for its last attempt; a job without
+ * alerts, a succeeded run, and an ending the job did not ask about send nothing.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -117,6 +117,26 @@ describe('webhook alerts', () => {
     expect(at('/gone')).toHaveLength(1);
     const row = await p.prisma.alertDelivery.findFirstOrThrow({ where: { runId: runId ?? '' } });
     expect(row.lastError).toContain('410');
+  });
+
+  it('alerts once for a job whose retries all fail: for the last attempt, not for each', async () => {
+    const jobId = await p.job({
+      flowName: 'throw',
+      retry: { attempts: 2, delayMs: 100 },
+      ...alertsTo('/retried'),
+    });
+    await p.trigger(jobId);
+    await waitFor(async () => (await p.runsOf(jobId)).filter((r) => r.status === 'failed').length === 3, {
+      timeoutMs: 20_000,
+      message: 'three failed attempts',
+    });
+    await waitFor(() => at('/retried').length >= 1, { timeoutMs: 5_000, message: 'the alert' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const last = (await p.runsOf(jobId)).find((r) => r.attempt === 3);
+    expect(at('/retried')).toHaveLength(1);
+    const body = JSON.parse(at('/retried')[0]?.body ?? '{}') as { run: { id: string; attempt: number } };
+    expect(body.run).toMatchObject({ id: last?.id, attempt: 3 });
+    expect(await p.prisma.alertDelivery.count({ where: { run: { jobId } } })).toBe(1);
   });
 
   it('sends nothing for a job without alerts, a succeeded run, or an ending the job did not ask about', async () => {

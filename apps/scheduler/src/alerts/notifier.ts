@@ -1,5 +1,5 @@
 /**
- * Job alerts: when a run ends failed, timed out or lost and its job's `alerts.on` names that ending, a
+ * Job alerts: when a run ends failed, timed out or lost, no retry follows it, and its job's `alerts.on` names that ending, a
  * delivery row is written per target (`alert_deliveries`: the webhook URL, and each address of
  * `alerts.email.to`; unique per run, channel and target, so a finalization reported twice alerts once). A
  * poller sends due deliveries: it claims them with `FOR UPDATE SKIP LOCKED` (replicas split the work) and a
@@ -88,10 +88,21 @@ export function createAlertNotifier(options: AlertNotifierOptions): AlertNotifie
 
   const enqueue = async (runIds: readonly string[]): Promise<number> => {
     if (runIds.length === 0) return 0;
-    const runs = await prisma.run.findMany({
+    const ended = await prisma.run.findMany({
       where: { id: { in: [...runIds] }, status: { in: ['failed', 'timed_out', 'lost'] } },
       select: { id: true, status: true, job: { select: { alertSettings: true } } },
     });
+    // An attempt that is retried does not alert: the job alerts once, when its last attempt ends. The retry
+    // run is recorded before the alert (the dispatcher's follow-up runs first), so its row is there.
+    const retried = new Set(
+      (
+        await prisma.run.findMany({
+          where: { parentRunId: { in: ended.map((r) => r.id) }, triggerType: 'retry' },
+          select: { parentRunId: true },
+        })
+      ).map((r) => r.parentRunId),
+    );
+    const runs = ended.filter((run) => !retried.has(run.id));
     const now = clock.now();
     const rows = runs.flatMap((run) => {
       const alerts = storedAlerts(run.job?.alertSettings);
