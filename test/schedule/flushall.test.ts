@@ -111,13 +111,10 @@ describe('FLUSHALL while jobs are scheduled', () => {
 
   // Right after a FLUSHALL an executor's heartbeat key is gone until its next beat (up to 2 s) and the
   // queued jobs are gone until the redispatch: the lost-run detector must wait (its reset grace) instead of
-  // declaring the runs of live executors lost. It does now (lost/reset-grace.ts).
-  // Still skipped, issue #4: about 1 run in 4 a run that FINISHED just before the flush is lost, because its
-  // `finished` event was in the events stream, not yet ingested, and FLUSHALL destroyed it; the executor then
-  // rightly stops listing the run and the detector ends it `lost` (DESIGN §2.2). The fix is on the executor:
-  // keep recent `finished` events and send them again after it re-registers with a new Redis epoch.
-  // oxlint-disable-next-line vitest/no-disabled-tests -- issue #4: finished events destroyed by FLUSHALL
-  it.skip('declares no run lost because Redis was flushed (issue #4, see comment)', () => {
+  // declaring the runs of live executors lost (lost/reset-grace.ts). A run that FINISHED just before the flush
+  // had its `finished` event in the events stream, not yet ingested, and FLUSHALL destroyed it: the executor
+  // sends its recent `finished` events again when it registers again after the loss (events-writer.ts).
+  it('declares no run lost because Redis was flushed', () => {
     expect(fires.length).toBeGreaterThan(0);
     expect(fires.filter((f) => f.status !== 'succeeded')).toEqual([]);
   });

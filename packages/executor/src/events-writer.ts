@@ -5,6 +5,11 @@
  * live tail channel (best effort). Every entry is `kind runEvent payload <RunEvent JSON>`; nothing is ever
  * trimmed. All writes share one connection, so they reach Redis in the order they were made, and while
  * Redis is down they wait in ioredis' offline queue rather than being dropped.
+ *
+ * A `finished` event Redis took can still be destroyed before the scheduler ingests it, when Redis loses its
+ * data (FLUSHALL, a failover to an empty replica). The writer therefore keeps the `finished` events of the last
+ * `keepFinishedMs` and sends them again when the executor registers again after such a loss
+ * (`resendRecentFinished`); ingestion ignores a `finished` event for a run that has already ended.
  */
 import type { Redis } from 'ioredis';
 import {
@@ -28,7 +33,18 @@ export interface EventsWriterOptions {
   readonly flushIntervalMs: number;
   readonly batchLines: number;
   readonly logger: ExecutorLogger;
+  /** How long a sent `finished` event is kept to be sent again after a Redis data loss (default 120 s). */
+  readonly keepFinishedMs?: number;
 }
+
+interface SentFinished {
+  readonly at: number;
+  readonly stream: string;
+  readonly payload: string;
+}
+
+const KEEP_FINISHED_MS = 120_000;
+const KEEP_FINISHED_MAX = 10_000;
 
 type EventInput = RedisPayloadInput<'runEvent'>;
 type LogLine = Extract<RunThreadEvent, { type: 'log' }>;
@@ -42,9 +58,40 @@ export class EventsWriter {
   #batch: { readonly runId: string; readonly payload: string }[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  #recentFinished: SentFinished[] = [];
 
   constructor(options: EventsWriterOptions) {
     this.#o = options;
+  }
+
+  /**
+   * Sends again the `finished` events of the last `keepFinishedMs` (after a Redis data loss destroyed those
+   * not ingested yet). Resolves with how many were sent.
+   */
+  async resendRecentFinished(): Promise<number> {
+    this.#pruneFinished(Date.now());
+    const kept = this.#recentFinished;
+    if (kept.length === 0) return 0;
+    const pipeline = this.#o.redis.pipeline();
+    for (const sent of kept) {
+      pipeline.xadd(sent.stream, '*', STREAM_FIELDS.kind, 'runEvent', STREAM_FIELDS.payload, sent.payload);
+    }
+    const results = await this.#track(pipeline.exec());
+    const failed = (results ?? []).filter(([error]) => error !== null).length;
+    this.#o.logger.warn('finished events of recent runs sent again after the Redis data loss', {
+      events: kept.length,
+      failed,
+    });
+    return kept.length - failed;
+  }
+
+  #pruneFinished(now: number): void {
+    const keepMs = this.#o.keepFinishedMs ?? KEEP_FINISHED_MS;
+    const first = this.#recentFinished.findIndex((s) => now - s.at <= keepMs);
+    if (first !== 0) this.#recentFinished = first < 0 ? [] : this.#recentFinished.slice(first);
+    if (this.#recentFinished.length > KEEP_FINISHED_MAX) {
+      this.#recentFinished = this.#recentFinished.slice(-KEEP_FINISHED_MAX);
+    }
   }
 
   /** The events of one delivery of a run: `seq` counts from 0 across all its events. */
@@ -134,6 +181,11 @@ export class EventsWriter {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#o.redis.xadd(stream, '*', STREAM_FIELDS.kind, 'runEvent', STREAM_FIELDS.payload, payload);
+        if (event.type === 'finished') {
+          const now = Date.now();
+          this.#recentFinished.push({ at: now, stream, payload });
+          this.#pruneFinished(now);
+        }
         return true;
       } catch (error) {
         const last = attempt >= tries;

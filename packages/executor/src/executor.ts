@@ -184,6 +184,7 @@ class KisJobsExecutor implements Executor {
       intervalMs: o.heartbeatIntervalMs,
       snapshot: () => this.#snapshot(),
       afterBeat: () => this.#sweepCancelFlags(),
+      onRegisteredAgain: async () => void (await p.writer?.resendRecentFinished()),
       onFailure: (reason) => o.observer.heartbeatFailed(reason),
       logger: this.#log,
     }).start();

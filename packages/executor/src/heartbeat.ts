@@ -23,6 +23,8 @@ export interface HeartbeatLoopOptions {
   readonly snapshot: () => HeartbeatSnapshot;
   /** Called after every beat that reached Redis (e.g. to sweep the cancel flags of active runs). */
   readonly afterBeat?: () => Promise<void>;
+  /** Called after the executor registered again because its record had vanished (e.g. Redis lost its data). */
+  readonly onRegisteredAgain?: () => Promise<void>;
   /** Called for each beat that did not keep the record alive (observer.ts says why). */
   readonly onFailure?: (reason: HeartbeatFailure) => void;
   readonly logger: ExecutorLogger;
@@ -110,6 +112,9 @@ export class HeartbeatLoop {
       this.#registered = true;
       this.#refused = false;
       o.logger.warn('executor record was missing (Redis data lost or removed); registered again');
+      await o
+        .onRegisteredAgain?.()
+        .catch((error: unknown) => o.logger.error('after registering again', { error: errorMessage(error) }));
       return;
     }
     o.onFailure?.('refused');
