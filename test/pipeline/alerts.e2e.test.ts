@@ -1,7 +1,7 @@
 /**
  * Job alerts end to end: runs that really fail on a real executor reach a real local HTTP receiver as
  * signed webhooks. A receiver that answers 500 twice gets the same delivery a third time, after backoff
- * delays that double; a 4xx is not retried; a retried job alerts once, for its last attempt; a job without
+ * delays that double; a 4xx is not retried; a retried job alerts once, for its last attempt; timed-out and lost runs alert too; a job without
  * alerts, a succeeded run, and an ending the job did not ask about send nothing.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -137,6 +137,42 @@ describe('webhook alerts', () => {
     const body = JSON.parse(at('/retried')[0]?.body ?? '{}') as { run: { id: string; attempt: number } };
     expect(body.run).toMatchObject({ id: last?.id, attempt: 3 });
     expect(await p.prisma.alertDelivery.count({ where: { run: { jobId } } })).toBe(1);
+  });
+
+  it('alerts for a run that timed out, and for a run lost with its executor (SIGKILL)', async () => {
+    const slow = await p.job({
+      flowName: 'sleep',
+      params: { ms: '5000' },
+      timeoutMs: 300,
+      ...alertsTo('/ended'),
+    });
+    const [timedOutId] = await p.trigger(slow);
+    const victim = await p.spawnExecutor({ instanceId: 'alerts-victim', concurrency: 1 });
+    const pinned = await p.job({
+      flowName: 'sleep',
+      params: { ms: '30000' },
+      routing: { strategy: 'pinned', executorInstanceId: 'alerts-victim' },
+      ...alertsTo('/ended'),
+    });
+    const [lostId] = await p.trigger(pinned);
+    await p.waitStatus(lostId ?? '', 'running');
+    await victim.kill('SIGKILL');
+    await p.waitStatus(lostId ?? '', 'lost', 15_000);
+    await waitFor(() => at('/ended').length >= 2, { timeoutMs: 10_000, message: 'two alerts' });
+    const events = at('/ended').map((r) => {
+      const body = JSON.parse(r.body) as { event: string; run: { id: string } };
+      return [body.run.id, body.event];
+    });
+    expect(events.sort()).toEqual(
+      [
+        [timedOutId, 'run.timed_out'],
+        [lostId, 'run.lost'],
+      ].sort(),
+    );
+    for (const r of at('/ended')) {
+      const timestamp = String(r.headers['x-kisjobs-timestamp']);
+      expect(verifyWebhook(SECRET, timestamp, r.body, String(r.headers['x-kisjobs-signature']))).toBe(true);
+    }
   });
 
   it('sends nothing for a job without alerts, a succeeded run, or an ending the job did not ask about', async () => {
