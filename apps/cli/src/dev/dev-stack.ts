@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -88,6 +89,21 @@ function startExecutor(
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
+}
+
+/** Fails before anything starts when the API's port is taken (the listen later could still race). */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) =>
+      reject(
+        new CliError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, {
+          hint: 'Set KISJOBS_HTTP_PORT to a free port (0 picks one).',
+        }),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {
@@ -176,6 +192,7 @@ export async function runDevStack(ctx: CliContext): Promise<number> {
 
   try {
     say(`starting the KisJobs dev stack in ${rel(paths.root)}`);
+    if (settings.KISJOBS_HTTP_PORT !== 0) await assertPortFree(settings.KISJOBS_HTTP_PORT);
     // Redis
     const redisUrlEnv = ctx.env['REDIS_URL'];
     let redisUrl: string;
