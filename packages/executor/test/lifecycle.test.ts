@@ -4,45 +4,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { HEARTBEAT_TTL_MS, decodePayload } from '@kisjobs/protocol';
-import {
-  sleep,
-  startPrivateRedis,
-  useTestRedis,
-  waitFor,
-  type PrivateRedis,
-  type TestRedis,
-} from '@kisjobs/testing';
+import { sleep, startPrivateRedis, waitFor, type PrivateRedis } from '@kisjobs/testing';
 import { spawnExecutor, type ExecutorChild } from './support/executors.js';
+import { stages, type Stages } from './support/stage.js';
 import { GROUP, SchedulerSide, newToken, runRequest } from './support/scheduler-side.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Stage {
-  readonly redis: TestRedis;
-  readonly side: SchedulerSide;
-  readonly token: string;
-}
-
-async function stage(label: string): Promise<Stage> {
-  const redis = await useTestRedis(label);
-  const side = new SchedulerSide(redis.client, redis.prefix);
-  cleanups.push(async () => {
-    await side.close();
-    await redis.close();
-  });
-  const token = newToken();
-  await side.seedToken(token);
-  return { redis, side, token };
-}
-
-function spawn(s: Stage, options: Parameters<typeof spawnExecutor>[1] = {}): ExecutorChild {
-  const child = spawnExecutor({ redisUrl: s.redis.url, prefix: s.redis.prefix, token: s.token }, options);
-  cleanups.push(() => child.stop());
-  return child;
-}
+const kit = stages();
+afterEach(() => kit.cleanup());
+type Stage = Awaited<ReturnType<Stages['shared']>>;
+const stage = (label: string): Promise<Stage> => kit.shared(label);
+const spawn = (s: Stage, options: Parameters<Stages['spawn']>[1] = {}): ExecutorChild =>
+  kit.spawn(s, options);
 
 async function expectDeregistered(s: Stage, instanceId: string, reason: RegExp): Promise<void> {
   const { client } = s.redis;
@@ -127,7 +99,7 @@ describe('executor process lifecycle', () => {
     client.on('error', () => undefined);
     const prefix = 'restart';
     const side = new SchedulerSide(client, prefix);
-    cleanups.push(async () => {
+    kit.defer(async () => {
       await side.close();
       client.disconnect();
       await server.close();
@@ -135,7 +107,7 @@ describe('executor process lifecycle', () => {
     const token = newToken();
     await side.seedToken(token);
     const child = spawnExecutor({ redisUrl: server.url, prefix, token });
-    cleanups.push(() => child.stop());
+    kit.defer(() => child.stop());
     const id = await child.started();
 
     const request = await side.enqueue(runRequest('slow', { params: {} }));
@@ -165,7 +137,7 @@ describe('executor process lifecycle', () => {
     client.on('error', () => undefined);
     const prefix = 'flushed';
     const side = new SchedulerSide(client, prefix);
-    cleanups.push(async () => {
+    kit.defer(async () => {
       await side.close();
       client.disconnect();
       await server.close();
@@ -173,7 +145,7 @@ describe('executor process lifecycle', () => {
     const token = newToken();
     await side.seedToken(token);
     const child = spawnExecutor({ redisUrl: server.url, prefix, token });
-    cleanups.push(() => child.stop());
+    kit.defer(() => child.stop());
     const id = await child.started();
 
     await client.flushall();

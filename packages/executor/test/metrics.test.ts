@@ -8,38 +8,16 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPrivateRedis, useTestRedis, waitFor, type TestRedis } from '@kisjobs/testing';
-import { spawnExecutor, type ExecutorChild } from './support/executors.js';
+import { startPrivateRedis, waitFor } from '@kisjobs/testing';
+import type { ExecutorChild } from './support/executors.js';
+import { stages, type Stage } from './support/stage.js';
 import { SchedulerSide, newToken, runRequest } from './support/scheduler-side.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Stage {
-  readonly side: SchedulerSide;
-  readonly redisUrl: string;
-  readonly prefix: string;
-  readonly token: string;
-}
-
-async function sharedStage(label: string): Promise<Stage & { readonly redis: TestRedis }> {
-  const redis = await useTestRedis(label);
-  const side = new SchedulerSide(redis.client, redis.prefix);
-  cleanups.push(async () => {
-    await side.close();
-    await redis.close();
-  });
-  const token = newToken();
-  await side.seedToken(token);
-  return { redis, side, redisUrl: redis.url, prefix: redis.prefix, token };
-}
+const stage = stages();
+afterEach(() => stage.cleanup());
 
 function spawnWithMetrics(s: Stage, args: string[] = ['--metrics-port', '0']): ExecutorChild {
-  const child = spawnExecutor({ redisUrl: s.redisUrl, prefix: s.prefix, token: s.token }, { args });
-  cleanups.push(() => child.stop());
-  return child;
+  return stage.spawn(s, { args });
 }
 
 /** The endpoint's base URL, from the "metrics endpoint listening" line. */
@@ -68,7 +46,7 @@ async function health(base: string): Promise<{ status: number; body: unknown }> 
 
 describe('executor metrics endpoint', () => {
   it('counts runs by flow and status, times them, and reports health', async () => {
-    const s = await sharedStage('exec-metrics');
+    const s = await stage.shared('exec-metrics');
     const child = spawnWithMetrics(s);
     const base = await endpointOf(child);
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -134,7 +112,7 @@ describe('executor metrics endpoint', () => {
     const client = new Redis(server.url, { maxRetriesPerRequest: null });
     client.on('error', () => undefined);
     const side = new SchedulerSide(client, 'metrics');
-    cleanups.push(async () => {
+    stage.defer(async () => {
       await side.close();
       client.disconnect();
       await server.close();
@@ -175,14 +153,14 @@ describe('executor metrics endpoint', () => {
   });
 
   it('is off by default, and a port that is taken exits 1 before registering', async () => {
-    const s = await sharedStage('exec-metrics-off');
+    const s = await stage.shared('exec-metrics-off');
     const plain = spawnWithMetrics(s, []);
     await plain.started();
     expect(plain.lines.some((l) => l.msg === 'metrics endpoint listening')).toBe(false);
 
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    stage.defer(() => new Promise((resolve) => blocker.close(() => resolve())));
     const port = (blocker.address() as AddressInfo).port;
     const taken = spawnWithMetrics(s, ['--metrics-port', String(port)]);
     expect((await taken.exit()).code).toBe(1);
