@@ -167,6 +167,22 @@ describe('trigger and lifecycle', () => {
     expect((await api.call('POST', `/api/jobs/${job.id}/trigger`, { token: viewer.token })).status).toBe(403);
   });
 
+  it('answers 503 NO_EXECUTOR_AVAILABLE when the executor a job is pinned to is offline', async () => {
+    const job = (
+      await api.call('POST', '/api/jobs?allowUnimplemented=true', {
+        token: operator.token,
+        body: body({
+          flowName: 'noop',
+          schedule: { type: 'manual' },
+          routing: { strategy: 'pinned', executorInstanceId: 'nobody-runs-this' },
+        }),
+      })
+    ).body as JobBody;
+    const fired = await api.call('POST', `/api/jobs/${job.id}/trigger`, { token: operator.token });
+    expect(fired.status).toBe(503);
+    expect(fired.body).toMatchObject({ error: { code: 'NO_EXECUTOR_AVAILABLE' } });
+  });
+
   it('pauses, resumes, disables and enables, keeping next fire times consistent', async () => {
     const job = (await api.call('POST', '/api/jobs', { token: operator.token, body: body() }))
       .body as JobBody;

@@ -122,6 +122,7 @@ describe('parseSchedule and preview', () => {
     [{ type: 'cron', expr: '0 25 * * *' }, 'CRON_INVALID', 'schedule.expr', /hour field '25'.*0-23/],
     [{ type: 'cron', expr: '0 0 * * 1#6' }, 'CRON_INVALID', 'schedule.expr', /day of week field '1#6'/],
     [{ type: 'cron', expr: '* * *' }, 'VALIDATION_FAILED', 'schedule.expr', /5 fields/],
+    [{ type: 'cron', expr: '@fortnightly' }, 'CRON_INVALID', 'schedule.expr', /./],
     [
       { type: 'cron', expr: '* * * * *', timezone: 'Mars/Base' },
       'VALIDATION_FAILED',
@@ -136,6 +137,12 @@ describe('parseSchedule and preview', () => {
     expect(got).toBe(code);
     expect(issues[0]?.path).toBe(path);
     expect(issues[0]?.message).toMatch(message);
+  });
+
+  it('accepts the cron aliases the API accepts (@hourly fires every hour on the hour)', () => {
+    expect(() => parseSchedule({ schedule: { type: 'cron', expr: '@hourly' } })).not.toThrow();
+    const fires = cronFireTimes('@hourly', 'UTC', d('2026-03-28T12:10:00Z'), 2);
+    expect(iso(fires)).toEqual(['2026-03-28T13:00:00.000Z', '2026-03-28T14:00:00.000Z']);
   });
 
   it('names a window problem and nests paths under a prefix', () => {

@@ -103,6 +103,15 @@ describe('JobInput', () => {
     expect(isValidTimezone('')).toBe(false);
   });
 
+  it('lets a cron alias through to the scheduler, which knows which ones exist', () => {
+    expect(JobInput.parse(input({ schedule: { type: 'cron', expr: '@daily' } })).schedule).toMatchObject({
+      expr: '@daily',
+    });
+    expect(paths(JobInput, input({ schedule: { type: 'cron', expr: '@ daily' } }))).toEqual([
+      'schedule.expr',
+    ]);
+  });
+
   it('checks the shape of a cron expression: 5 or 6 fields', () => {
     for (const expr of ['', '* * * *', '0 0 0 * * * *']) {
       expect(paths(JobInput, input({ schedule: { type: 'cron', expr } }))).toEqual(['schedule.expr']);

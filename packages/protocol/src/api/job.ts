@@ -6,7 +6,7 @@
  * API objects are strict: an unknown field (a typo such as `enable`) is reported, not ignored.
  *
  * The cron expression's syntax is checked by the scheduler (cron-parser, CRON_INVALID naming
- * `schedule.expr`); here only its shape: 5 fields, or 6 with seconds first.
+ * `schedule.expr`); here only its shape: 5 fields, or 6 with seconds first, or an alias (`@hourly`...).
  */
 import { z } from 'zod';
 import { JobAlerts, JobAlertsView } from './alerts.js';
@@ -45,10 +45,14 @@ export const CronExpression = z
   .max(256)
   .refine(
     (expr) => {
+      if (/^@[a-z]+$/.test(expr.trim())) return true; // an alias: the scheduler knows which (cron.ts)
       const fields = expr.trim().split(/\s+/).filter(Boolean).length;
       return fields === 5 || fields === 6;
     },
-    { message: 'Expected a cron expression with 5 fields, or 6 with seconds first' },
+    {
+      message:
+        'Expected a cron expression with 5 fields, or 6 with seconds first, or an alias such as @hourly',
+    },
   );
 export type CronExpression = z.infer<typeof CronExpression>;
 

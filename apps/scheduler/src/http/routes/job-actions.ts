@@ -13,6 +13,7 @@ import {
   KisJobsError,
 } from '@kisjobs/protocol';
 import { jobDto } from '../../service/jobs.js';
+import { EXECUTOR_UNAVAILABLE } from '../../dispatch/deliver.js';
 import type { RouteDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 import { JobParams, jobInScene } from './jobs.js';
@@ -76,7 +77,8 @@ export function jobActionRoutes(deps: RouteDeps): Route[] {
         });
         if (result.outcome === 'failed') {
           const error = result.error ?? { code: 'NO_EXECUTOR_AVAILABLE', message: 'the run could not start' };
-          if (error.code === 'NO_EXECUTOR_AVAILABLE')
+          // The dispatcher records EXECUTOR_UNAVAILABLE on the run; the API answers with the documented 503.
+          if (error.code === 'NO_EXECUTOR_AVAILABLE' || error.code === EXECUTOR_UNAVAILABLE)
             throw new UnavailableError(error.message, { code: 'NO_EXECUTOR_AVAILABLE' });
           throw new KisJobsError('UNPROCESSABLE', error.message, {
             details: { runIds: result.runIds, code: error.code },
