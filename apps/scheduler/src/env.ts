@@ -42,6 +42,43 @@ export const SchedulerEnv = z
     KISJOBS_RETENTION_RUNS_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
     /** Audit events older than this many days are deleted; 0 keeps them for ever. */
     KISJOBS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
+    /** Browser origins allowed to call the API (comma-separated `https://console.example.com`); unset: CORS off. */
+    KISJOBS_CORS_ORIGINS: z
+      .string()
+      .max(4_000)
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== ''),
+      )
+      .pipe(
+        z.array(
+          z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, {
+            message: 'Each origin is scheme://host[:port], no path, e.g. https://console.example.com',
+          }),
+        ),
+      )
+      .default([]),
+    /**
+     * Behind a reverse proxy: Express `trust proxy` (`true`, a hop count, or addresses/subnets such as
+     * `loopback, 10.0.0.0/8`), so client addresses (audit, per-address login limits) come from X-Forwarded-For.
+     */
+    KISJOBS_TRUST_PROXY: z
+      .string()
+      .max(1_000)
+      .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/, -]+)$/, {
+        message: 'Expected true, false, a hop count, or addresses',
+      })
+      .transform((v): boolean | number | string =>
+        v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+      )
+      .default(false),
+    /** Send Strict-Transport-Security: set it when browsers reach the API over HTTPS only. */
+    KISJOBS_HSTS: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('0')
+      .transform((v) => v === '1' || v === 'true'),
     /** E-mail alerts: `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`; unset: off. */
     KISJOBS_SMTP_URL: SmtpUrl.optional(),
     /** The From of alert e-mails: `alerts@example.com` or `KisJobs <alerts@example.com>`. */

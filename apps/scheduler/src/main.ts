@@ -89,6 +89,11 @@ async function main(): Promise<number> {
       metricsRegistry,
       keyPrefix: env.KISJOBS_PREFIX,
       services: { scheduler },
+      http: {
+        corsOrigins: env.KISJOBS_CORS_ORIGINS,
+        trustProxy: env.KISJOBS_TRUST_PROXY,
+        hsts: env.KISJOBS_HSTS,
+      },
     });
     http = await app.listen(env.KISJOBS_HTTP_PORT, env.KISJOBS_HTTP_HOST);
     logger.info(`HTTP API listening on ${http.url} (reference: ${http.url}/docs)`);

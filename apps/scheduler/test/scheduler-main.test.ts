@@ -36,6 +36,37 @@ describe('env', () => {
       KISJOBS_PREFIX: 'kisjobs',
       KISJOBS_MIGRATE: false,
     });
+    expect(ok.ok && ok.env).toMatchObject({
+      KISJOBS_CORS_ORIGINS: [],
+      KISJOBS_TRUST_PROXY: false,
+      KISJOBS_HSTS: false,
+    });
+    const http = parseSchedulerEnv({
+      DATABASE_URL: 'postgres://u@h/db',
+      KISJOBS_CORS_ORIGINS: 'https://console.example.com, http://localhost:5173',
+      KISJOBS_TRUST_PROXY: '1',
+      KISJOBS_HSTS: 'true',
+    });
+    expect(http.ok && http.env).toMatchObject({
+      KISJOBS_CORS_ORIGINS: ['https://console.example.com', 'http://localhost:5173'],
+      KISJOBS_TRUST_PROXY: 1,
+      KISJOBS_HSTS: true,
+    });
+    expect(
+      parseSchedulerEnv({ DATABASE_URL: 'postgres://u@h/db', KISJOBS_TRUST_PROXY: 'loopback, 10.0.0.0/8' }),
+    ).toMatchObject({
+      ok: true,
+      env: { KISJOBS_TRUST_PROXY: 'loopback, 10.0.0.0/8' },
+    });
+    const badHttp = parseSchedulerEnv({
+      DATABASE_URL: 'postgres://u@h/db',
+      KISJOBS_CORS_ORIGINS: 'https://ok.example.com,https://bad.example.com/path',
+      KISJOBS_HSTS: 'yes',
+    });
+    expect(badHttp.ok ? [] : badHttp.issues.map((i) => i.path).sort()).toEqual([
+      'KISJOBS_CORS_ORIGINS[1]',
+      'KISJOBS_HSTS',
+    ]);
     const bad = parseSchedulerEnv({
       DATABASE_URL: 'mysql://x',
       KISJOBS_PREFIX: '{bad}',
@@ -70,6 +101,7 @@ describe('main.ts', () => {
         KISJOBS_HTTP_PORT: '0',
         KISJOBS_ADMIN_USERNAME: 'first-admin',
         KISJOBS_ADMIN_PASSWORD: 'a-long-enough-password-1',
+        KISJOBS_CORS_ORIGINS: 'https://console.example.com',
       },
     });
     await waitFor(() => output().includes('scheduler started'), {
@@ -81,6 +113,10 @@ describe('main.ts', () => {
       message: 'HTTP API listening',
     });
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const allowed = await fetch(`${url}/healthz`, { headers: { origin: 'https://console.example.com' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://console.example.com');
+    const other = await fetch(`${url}/healthz`, { headers: { origin: 'https://elsewhere.example.com' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const login = await fetch(`${url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
