@@ -42,6 +42,8 @@ export const SchedulerEnv = z
     KISJOBS_RETENTION_RUNS_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
     /** Audit events older than this many days are deleted; 0 keeps them for ever. */
     KISJOBS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).max(36_500).default(180),
+    /** Executor events, and executors offline or removed, older than this many days are deleted; 0 keeps them. */
+    KISJOBS_RETENTION_EXECUTORS_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
     /** Browser origins allowed to call the API (comma-separated `https://console.example.com`); unset: CORS off. */
     KISJOBS_CORS_ORIGINS: z
       .string()

@@ -45,7 +45,11 @@ async function main(): Promise<number> {
     consumerName: env.KISJOBS_CONSUMER_NAME,
     logger,
     dispatch: { sweepIntervalMs: env.KISJOBS_SWEEP_INTERVAL_MS },
-    retention: { runsDays: env.KISJOBS_RETENTION_RUNS_DAYS, auditDays: env.KISJOBS_RETENTION_AUDIT_DAYS },
+    retention: {
+      runsDays: env.KISJOBS_RETENTION_RUNS_DAYS,
+      auditDays: env.KISJOBS_RETENTION_AUDIT_DAYS,
+      executorsDays: env.KISJOBS_RETENTION_EXECUTORS_DAYS,
+    },
     alerts: { smtp: smtpSettingsOf(env) },
   });
 

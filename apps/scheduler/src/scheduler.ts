@@ -157,7 +157,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   });
   const dispatch = dispatcher;
   const retention = createRetention({
-    ...(options.retention === false ? { runsDays: 0, auditDays: 0 } : options.retention),
+    ...(options.retention === false ? { runsDays: 0, auditDays: 0, executorsDays: 0 } : options.retention),
     prisma,
     clock,
     logger: child(logger, 'retention'),

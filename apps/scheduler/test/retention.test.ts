@@ -1,7 +1,8 @@
 /**
- * Retention on a real database: old finished runs go in bounded batches with their log lines (cascade) and
- * their children keep living (parent set null); old runs still pending or running stay, however old; recent
- * runs stay; audit events past their own horizon go. Zero days turns each part off.
+ * Retention on a real database: old finished runs go in bounded batches, their log lines first in batches of
+ * their own, and their children keep living (parent set null); old runs still pending or running stay,
+ * however old; recent runs stay; audit events past their own horizon go; so do executor events and executors
+ * offline or removed for longer than theirs, while online ones stay. Zero days turns each part off.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDb, type PrismaClient } from '@kisjobs/db';
@@ -84,9 +85,16 @@ describe('retention', () => {
       clock,
       logger: silentLogger,
       batchSize: 2,
+      lineBatchSize: 4,
       pauseMs: 0,
     });
-    expect(await retention.runOnce()).toEqual({ runs: 5, auditEvents: 1 });
+    expect(await retention.runOnce()).toEqual({
+      runs: 5,
+      logLines: 15,
+      auditEvents: 1,
+      executors: 0,
+      executorEvents: 0,
+    });
 
     const left = (await db.prisma.run.findMany({ select: { id: true, parentRunId: true } }))
       .map((r) => r.id)
@@ -100,8 +108,61 @@ describe('retention', () => {
     const audits = (await db.prisma.auditEvent.findMany({ select: { id: true } })).map((a) => a.id);
     expect(audits).toContain(newAudit);
     expect(audits).not.toContain(oldAudit);
-    expect(retention.stats()).toEqual({ runs: 5, auditEvents: 1 });
-    expect(await retention.runOnce()).toEqual({ runs: 0, auditEvents: 0 });
+    expect(retention.stats()).toMatchObject({ runs: 5, logLines: 15, auditEvents: 1 });
+    expect(await retention.runOnce()).toEqual({
+      runs: 0,
+      logLines: 0,
+      auditEvents: 0,
+      executors: 0,
+      executorEvents: 0,
+    });
+  });
+
+  test('deletes old executor events, and executors offline or removed for longer than the horizon', async () => {
+    const group = await db.prisma.executorGroup.create({ data: { id: newId('grp'), name: 'ret-group' } });
+    const executor = async (
+      instanceId: string,
+      status: 'online' | 'offline' | 'removed',
+      daysAgo: number,
+    ) => {
+      const at = new Date(clock.now().getTime() - daysAgo * DAY);
+      const row = await db.prisma.executor.create({
+        data: {
+          id: newId('exe'),
+          instanceId,
+          groupId: group.id,
+          host: 'h',
+          pid: 1,
+          version: 'v',
+          concurrency: 1,
+          status,
+          registeredAt: at,
+          lastHeartbeatAt: at,
+          offlineAt: status === 'online' ? null : at,
+        },
+      });
+      await db.prisma.executorEvent.createMany({
+        data: [daysAgo, 1].map((d) => ({
+          id: newId('evt'),
+          executorId: row.id,
+          type: 'registered' as const,
+          at: new Date(clock.now().getTime() - d * DAY),
+        })),
+      });
+      return row.id;
+    };
+    const gone = await executor('gone-long-ago', 'offline', 30);
+    const removed = await executor('removed-long-ago', 'removed', 10);
+    const recentlyOff = await executor('offline-yesterday', 'offline', 1);
+    const stillOnline = await executor('online-for-weeks', 'online', 30);
+    const retention = createRetention({ prisma: db.prisma, clock, logger: silentLogger, pauseMs: 0 });
+    const pass = await retention.runOnce();
+    expect(pass).toMatchObject({ executors: 2, executorEvents: 3 });
+    const left = (await db.prisma.executor.findMany({ select: { id: true } })).map((e) => e.id).sort();
+    expect(left).toEqual([recentlyOff, stillOnline].sort());
+    expect(await db.prisma.executorEvent.count({ where: { executorId: { in: [gone, removed] } } })).toBe(0);
+    expect(await db.prisma.executorEvent.count({ where: { executorId: stillOnline } })).toBe(1);
+    expect(await db.prisma.executorEvent.count({ where: { executorId: recentlyOff } })).toBe(2);
   });
 
   test('zero days keeps everything', async () => {
@@ -113,7 +174,14 @@ describe('retention', () => {
       logger: silentLogger,
       runsDays: 0,
       auditDays: 0,
+      executorsDays: 0,
     });
-    expect(await off.runOnce()).toEqual({ runs: 0, auditEvents: 0 });
+    expect(await off.runOnce()).toEqual({
+      runs: 0,
+      logLines: 0,
+      auditEvents: 0,
+      executors: 0,
+      executorEvents: 0,
+    });
   });
 });
