@@ -245,6 +245,40 @@ describe('jobs, triggers, runs and logs', () => {
   });
 });
 
+describe('operator switches', () => {
+  it('pauses, resumes, disables, enables and deletes a job; drains an executor until it exits', async () => {
+    await cli([
+      'jobs',
+      'create',
+      '-f',
+      file(
+        'cron.yaml',
+        "name: cli-cron\nscene: scene-e2e-cli\nflowName: noop\ngroup: etl\nschedule: {type: cron, expr: '0 0 3 * * *'}\n",
+      ),
+    ]);
+    expect((await cli(['jobs', 'pause', 'cli-cron'])).out).toMatch(/^cli-cron: paused, next fire /);
+    expect(JSON.parse((await cli(['jobs', 'show', 'cli-cron', '--json'])).out)).toMatchObject({
+      paused: true,
+    });
+    expect((await cli(['jobs', 'resume', 'cli-cron'])).out).toMatch(/^cli-cron: active/);
+    expect((await cli(['jobs', 'disable', 'cli-cron'])).out).toBe('cli-cron: disabled\n');
+    expect(JSON.parse((await cli(['jobs', 'enable', 'cli-cron', '--json'])).out)).toMatchObject({
+      enabled: true,
+      paused: false,
+    });
+    const deleted = await cli(['jobs', 'delete', 'cli-cron']);
+    expect(deleted.out).toMatch(/^deleted job_\w+ cli-cron\n$/);
+    expect((await cli(['jobs', 'show', 'cli-cron'])).code).toBe(EXIT.notFound);
+
+    const victim = await p.spawnExecutor({ instanceId: 'cli-exec-drain', concurrency: 1 });
+    const drained = await cli(['executors', 'drain', 'cli-exec-drain', '--json']);
+    expect(drained).toMatchObject({ code: 0 });
+    expect(['draining', 'removed']).toContain((JSON.parse(drained.out) as { status: string }).status);
+    expect(await victim.exit()).toMatchObject({ code: 0 });
+    expect((await cli(['executors', 'drain', 'no-such-executor'])).code).toBe(EXIT.notFound);
+  });
+});
+
 describe('scenes, executors and configs', () => {
   it('lists and shows scenes and executors', async () => {
     expect((await cli(['scenes', 'list'])).out).toContain('scene-e2e-cli');

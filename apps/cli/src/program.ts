@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerConfigs } from './commands/configs.js';
 import { registerDatabase } from './commands/database.js';
 import { registerExecutors } from './commands/executors.js';
+import { registerJobActions } from './commands/job-actions.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogs } from './commands/logs.js';
@@ -42,6 +43,12 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
   registerTerminate(program, ctx);
   registerLogs(program, ctx);
   registerProcesses(program, ctx, setExitCode);
+  const group = (name: string): Command => {
+    const found = program.commands.find((c) => c.name() === name);
+    if (found === undefined) throw new Error(`no command group ${name}`);
+    return found;
+  };
+  registerJobActions(group('jobs'), group('executors'), ctx);
   for (const command of program.commands) propagateExitOverride(command, ctx);
   return program;
 }
