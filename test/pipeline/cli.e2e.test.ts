@@ -270,6 +270,11 @@ describe('operator switches', () => {
     expect(deleted.out).toMatch(/^deleted job_\w+ cli-cron\n$/);
     expect((await cli(['jobs', 'show', 'cli-cron'])).code).toBe(EXIT.notFound);
 
+    expect((await cli(['scenes', 'pause', 'scene-e2e-cli'])).out).toBe('scene-e2e-cli: paused\n');
+    expect(JSON.parse((await cli(['scenes', 'resume', 'scene-e2e-cli', '--json'])).out)).toMatchObject({
+      paused: false,
+    });
+
     const victim = await p.spawnExecutor({ instanceId: 'cli-exec-drain', concurrency: 1 });
     const drained = await cli(['executors', 'drain', 'cli-exec-drain', '--json']);
     expect(drained).toMatchObject({ code: 0 });

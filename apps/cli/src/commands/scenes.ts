@@ -1,4 +1,4 @@
-/** `kisjobs scenes list | show <id-or-name>` */
+/** `kisjobs scenes list | show | pause | resume <id-or-name>` */
 import type { Command } from 'commander';
 import type { Scene } from '@kisjobs/protocol';
 import type { Page } from '../client/api-client.js';
@@ -28,6 +28,20 @@ export function registerScenes(program: Command, ctx: CliContext): void {
       );
       if (page.nextCursor !== null) ctx.io.err(`more: --cursor ${page.nextCursor}\n`);
     });
+  for (const [action, description] of [
+    ['pause', 'pause every job of the scene (their schedules are kept)'],
+    ['resume', 'resume the jobs of a paused scene'],
+  ] as const) {
+    addJsonOption(scenes.command(action).description(description).argument('<scene>', 'id or name')).action(
+      async (scene: string, opts: { json?: boolean }, command: Command) => {
+        const client = await clientFor(ctx, command);
+        const found = await findScene(client, scene);
+        const updated = await client.post<Scene>(`/api/scenes/${found.id}/${action}`);
+        if (opts.json) return printJson(ctx, updated);
+        ctx.io.out(`${updated.name}: ${updated.paused ? 'paused' : 'active'}\n`);
+      },
+    );
+  }
   addJsonOption(scenes.command('show').description('one scene').argument('<scene>', 'id or name')).action(
     async (scene: string, opts: { json?: boolean }, command: Command) => {
       const found = await findScene(await clientFor(ctx, command), scene);
