@@ -102,6 +102,28 @@ describe('signing in and the exit codes of failures', () => {
   });
 });
 
+describe('API tokens', () => {
+  it('creates a token whose secret works as KISJOBS_API_TOKEN, lists it, and revokes it', async () => {
+    const created = await cli(['tokens', 'create', 'cli scripts']);
+    expect(created).toMatchObject({ code: 0 });
+    const secret = created.out.trim();
+    expect(secret).toMatch(/^kjs_api_/);
+    const asToken = await cli(['whoami', '--json'], {
+      env: { KISJOBS_CONFIG_DIR: join(dir, 'nowhere'), KISJOBS_API_TOKEN: secret },
+    });
+    expect(JSON.parse(asToken.out)).toMatchObject({ authenticatedWith: 'token' });
+    const list = JSON.parse((await cli(['tokens', 'list', '--json'])).out) as {
+      items: { id: string; name: string }[];
+    };
+    const id = list.items.find((t) => t.name === 'cli scripts')?.id ?? '';
+    expect((await cli(['tokens', 'revoke', id])).out).toBe(`revoked ${id}\n`);
+    const refused = await cli(['whoami'], {
+      env: { KISJOBS_CONFIG_DIR: join(dir, 'nowhere'), KISJOBS_API_TOKEN: secret },
+    });
+    expect(refused.code).toBe(EXIT.unauthenticated);
+  });
+});
+
 describe('jobs, triggers, runs and logs', () => {
   const sceneName = 'scene-e2e-cli';
 

@@ -11,6 +11,7 @@ import { registerProcesses } from './commands/processes.js';
 import { registerRuns } from './commands/runs.js';
 import { registerScenes } from './commands/scenes.js';
 import { registerTerminate } from './commands/terminate.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerTrigger } from './commands/trigger.js';
 import type { CliContext } from './context.js';
 import { runDevStack } from './dev/dev-stack.js';
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .description('run the whole platform locally: scheduler, API, one executor and the example scene')
     .action(async () => setExitCode(await runDevStack(ctx)));
   registerLogin(program, ctx);
+  registerTokens(program, ctx);
   registerDatabase(program, ctx);
   registerScenes(program, ctx);
   registerJobs(program, ctx);
