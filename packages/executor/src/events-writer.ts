@@ -58,7 +58,9 @@ export class EventsWriter {
   #batch: { readonly runId: string; readonly payload: string }[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Oldest first; entries before `#finishedHead` are dropped (compacted now and then, not on every event). */
   #recentFinished: SentFinished[] = [];
+  #finishedHead = 0;
 
   constructor(options: EventsWriterOptions) {
     this.#o = options;
@@ -70,7 +72,7 @@ export class EventsWriter {
    */
   async resendRecentFinished(): Promise<number> {
     this.#pruneFinished(Date.now());
-    const kept = this.#recentFinished;
+    const kept = this.#recentFinished.slice(this.#finishedHead);
     if (kept.length === 0) return 0;
     const pipeline = this.#o.redis.pipeline();
     for (const sent of kept) {
@@ -85,12 +87,16 @@ export class EventsWriter {
     return kept.length - failed;
   }
 
+  /** Drops what is older than the keep window or beyond the cap: O(1) amortized per event. */
   #pruneFinished(now: number): void {
     const keepMs = this.#o.keepFinishedMs ?? KEEP_FINISHED_MS;
-    const first = this.#recentFinished.findIndex((s) => now - s.at <= keepMs);
-    if (first !== 0) this.#recentFinished = first < 0 ? [] : this.#recentFinished.slice(first);
-    if (this.#recentFinished.length > KEEP_FINISHED_MAX) {
-      this.#recentFinished = this.#recentFinished.slice(-KEEP_FINISHED_MAX);
+    const list = this.#recentFinished;
+    let head = Math.max(this.#finishedHead, list.length - KEEP_FINISHED_MAX);
+    while (head < list.length && now - (list[head]?.at ?? now) > keepMs) head++;
+    this.#finishedHead = head;
+    if (head > 1_024 && head * 2 > list.length) {
+      this.#recentFinished = list.slice(head);
+      this.#finishedHead = 0;
     }
   }
 
