@@ -43,7 +43,7 @@ export { createScene, SceneInput } from './service/scenes.js';
 export { createJsonLogger, silentLogger, type LoggerLevel } from './logger.js';
 export { registerSchedulerMetrics } from './metrics/scheduler-metrics.js';
 export { createAlertNotifier, type AlertNotifier, type AlertNotifierOptions } from './alerts/notifier.js';
-export { signWebhook, verifyWebhook } from './alerts/signature.js';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook, verifyWebhook } from './alerts/signature.js';
 export { parseSchedulerEnv, SchedulerEnv } from './env.js';
 export { createExecutorRegistry, type OnlineExecutor } from './registry/index.js';
 export { createIngestor, type FinalizedRun } from './ingest/index.js';

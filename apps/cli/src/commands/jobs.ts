@@ -4,7 +4,7 @@ import type { Job } from '@kisjobs/protocol';
 import type { ApiClient, Page } from '../client/api-client.js';
 import { findJob, findScene } from '../client/lookup.js';
 import type { CliContext } from '../context.js';
-import { CliError, withHint } from '../errors.js';
+import { CliError, usageError, withHint } from '../errors.js';
 import { details, printJson, table, time } from '../output.js';
 import { parseObjects, readInputText } from './input-file.js';
 import { scheduleText } from './schedule-text.js';
@@ -27,9 +27,8 @@ async function withSceneId(
 ): Promise<Record<string, unknown>> {
   if (!('scene' in job)) return job;
   const { scene, ...rest } = job;
-  if (typeof scene !== 'string')
-    throw new CliError('USAGE', 'scene: expected a scene name or id', { exitCode: 2 });
-  if ('sceneId' in rest) throw new CliError('USAGE', 'give scene or sceneId, not both', { exitCode: 2 });
+  if (typeof scene !== 'string') throw usageError('scene: expected a scene name or id');
+  if ('sceneId' in rest) throw usageError('give scene or sceneId, not both');
   return { ...rest, sceneId: (await findScene(client, scene)).id };
 }
 

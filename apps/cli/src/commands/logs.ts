@@ -8,7 +8,7 @@ import type { RunLogLine, RunLogPage } from '@kisjobs/protocol';
 import type { ApiClient } from '../client/api-client.js';
 import { readSse } from '../client/sse.js';
 import type { CliContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { time } from '../output.js';
 import { clientFor } from './shared.js';
@@ -69,9 +69,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
           ctx.io.out(opts.json ? `${JSON.stringify(line)}\n` : logLineText(line));
         let afterSeq = opts.after === undefined ? -1 : Number(opts.after);
         if (!Number.isInteger(afterSeq) || afterSeq < -1) {
-          throw new CliError('USAGE', `--after: expected a seq (a whole number), got "${opts.after}"`, {
-            exitCode: EXIT.usage,
-          });
+          throw usageError(`--after: expected a seq (a whole number), got "${opts.after}"`);
         }
         if (opts.follow) {
           const status = await followLogs(client, runId, print, { afterSeq });

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '@kisjobs/scheduler';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '@kisjobs/scheduler';
 
 export interface AlertInbox {
   readonly url: string;
@@ -32,8 +32,8 @@ export async function startAlertInbox(
     });
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const timestamp = String(req.headers['x-kisjobs-timestamp'] ?? '');
-      const signature = String(req.headers['x-kisjobs-signature'] ?? '');
+      const timestamp = String(req.headers[TIMESTAMP_HEADER] ?? '');
+      const signature = String(req.headers[SIGNATURE_HEADER] ?? '');
       if (req.method !== 'POST' || !verifyWebhook(secret, timestamp, body, signature)) {
         res.writeHead(401).end();
         return;

@@ -9,7 +9,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -31,6 +30,7 @@ import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { startAlertInbox, type AlertInbox } from './alert-inbox.js';
 import { devPaths, endLeftoverChildren, lockDevDir, recordChildren, type DevPaths } from './data-dir.js';
+import { probePort } from './ports.js';
 import { startLocalRedis, type LocalRedis } from './redis-server.js';
 import { startRunFeed, type RunFeed } from './run-feed.js';
 import { EXAMPLE_SCENE, FAILING_JOB, MANUAL_JOB, PERIODIC_JOB, seedExampleScene } from './seed.js';
@@ -92,18 +92,14 @@ function startExecutor(
 }
 
 /** Fails before anything starts when the API's port is taken (the listen later could still race). */
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error) =>
-      reject(
-        new CliError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, {
-          hint: 'Set KISJOBS_HTTP_PORT to a free port (0 picks one).',
-        }),
-      ),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+async function assertPortFree(port: number): Promise<void> {
+  try {
+    await probePort(port);
+  } catch (error) {
+    throw new CliError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, {
+      hint: 'Set KISJOBS_HTTP_PORT to a free port (0 picks one).',
+    });
+  }
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {

@@ -7,9 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { CliError } from '../errors.js';
+import { probePort } from './ports.js';
 
 export const REDIS_INSTALL_HINT = [
   'Install Redis, or point REDIS_URL at one:',
@@ -40,21 +41,6 @@ export function findOnPath(
     }
   }
   return undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function ping(port: number): Promise<boolean> {
@@ -92,7 +78,7 @@ export async function startLocalRedis(
       hint: REDIS_INSTALL_HINT,
     });
   }
-  const port = await freePort();
+  const port = await probePort(0);
   const child = spawn(
     binary,
     [
