@@ -81,8 +81,8 @@ export async function triggerJob(
   const targets = await planTargets(ctx, job, flow);
   const dispatchable = prepareRuns(ctx, { ...common, flow, targets, hold: false });
   if (job.blockStrategy === 'parallel') {
-    const inserted = await insertDispatchRuns(
-      ctx.prisma,
+    const inserted = await insertOutsideTransaction(
+      ctx,
       dispatchable.map((p) => p.insert),
     );
     return finish(ctx, dispatchable, inserted, []);
@@ -169,9 +169,20 @@ function unrunnable(
   return [{ insert }];
 }
 
+/**
+ * Inserts rows that need no job lock: coalesced with the concurrent triggers' rows into one statement when
+ * the context batches (the dispatcher's does), else one statement. Returns the ids that were inserted.
+ */
+function insertOutsideTransaction(
+  ctx: DispatchContext,
+  rows: readonly RunInsert[],
+): Promise<ReadonlySet<string>> {
+  return ctx.batch === undefined ? insertDispatchRuns(ctx.prisma, rows) : ctx.batch.inserts.submit(rows);
+}
+
 async function recordFinal(ctx: DispatchContext, prepared: PreparedRun[]): Promise<TriggerResult> {
-  const inserted = await insertDispatchRuns(
-    ctx.prisma,
+  const inserted = await insertOutsideTransaction(
+    ctx,
     prepared.map((p) => p.insert),
   );
   return finish(ctx, prepared, inserted, []);
