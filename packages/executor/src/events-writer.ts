@@ -1,10 +1,13 @@
 /**
  * Run events → Redis streams (DESIGN §2.3: no result lost). Lifecycle events (started, progress, finished)
- * are XADDed at once to the events stream; log lines are batched (one pipeline per flush, every
- * `flushIntervalMs` or `batchLines` lines) to the logs stream, and each line is also PUBLISHed to the run's
- * live tail channel (best effort). Every entry is `kind runEvent payload <RunEvent JSON>`; nothing is ever
- * trimmed. All writes share one connection, so they reach Redis in the order they were made, and while
- * Redis is down they wait in ioredis' offline queue rather than being dropped.
+ * are XADDed to the events stream without waiting for a timer: those appended within one turn of the event
+ * loop (the events of all the runs that moved at once) go out as ONE pipeline, one socket write instead of
+ * one per event (a write is a system call and a wake-up of Redis, the executor's largest cost per run).
+ * Log lines are batched (one pipeline per flush, every `flushIntervalMs` or `batchLines` lines) to the logs
+ * stream, and each line is also PUBLISHed to the run's live tail channel (best effort). Every entry is
+ * `kind runEvent payload <RunEvent JSON>`; nothing is ever trimmed. All writes share one connection and
+ * leave in the order they were made, and while Redis is down they wait in ioredis' offline queue rather
+ * than being dropped.
  *
  * A `finished` event Redis took can still be destroyed before the scheduler ingests it, when Redis loses its
  * data (FLUSHALL, a failover to an empty replica). The writer therefore keeps the `finished` events of the last
@@ -47,6 +50,15 @@ const KEEP_FINISHED_MS = 120_000;
 const KEEP_FINISHED_MAX = 10_000;
 
 type EventInput = RedisPayloadInput<'runEvent'>;
+
+/** A lifecycle event waiting for the end of the event-loop turn to be sent with the others. */
+interface PendingEvent {
+  readonly stream: string;
+  readonly payload: string;
+  readonly event: EventInput;
+  readonly tries: number;
+  readonly resolve: (written: boolean) => void;
+}
 type LogLine = Extract<RunThreadEvent, { type: 'log' }>;
 
 /** A finished event that Redis refused is tried again this many times (connection loss is not a refusal). */
@@ -56,6 +68,8 @@ const FINISHED_RETRY_MS = 500;
 export class EventsWriter {
   readonly #o: EventsWriterOptions;
   #batch: { readonly runId: string; readonly payload: string }[] = [];
+  #events: PendingEvent[] = [];
+  #eventsScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   /** Oldest first; entries before `#finishedHead` are dropped (compacted now and then, not on every event). */
@@ -117,8 +131,77 @@ export class EventsWriter {
       });
       return Promise.resolve(false);
     }
+    return this.appendEncoded(event, payload, tries);
+  }
+
+  /** `append` for an event already encoded (and so validated) by the caller. */
+  appendEncoded(event: EventInput, payload: string, tries = 1): Promise<boolean> {
     const stream = this.#o.keyspace.streamForRunEvent(event.type);
-    return this.#track(this.#xadd(stream, payload, event, tries));
+    const written = new Promise<boolean>((resolve) => {
+      this.#events.push({ stream, payload, event, tries, resolve });
+    });
+    if (!this.#eventsScheduled) {
+      this.#eventsScheduled = true;
+      setImmediate(() => this.#sendEvents());
+    }
+    return this.#track(written);
+  }
+
+  /**
+   * Sends the lifecycle events of this turn as one pipeline. An event Redis refused is tried again on its
+   * own (with its remaining tries); a pipeline that failed as a whole is retried event by event.
+   */
+  #sendEvents(): void {
+    this.#eventsScheduled = false;
+    const events = this.#events;
+    this.#events = [];
+    if (events.length === 0) return;
+    const pipeline = this.#o.redis.pipeline();
+    for (const e of events) {
+      pipeline.xadd(e.stream, '*', STREAM_FIELDS.kind, 'runEvent', STREAM_FIELDS.payload, e.payload);
+    }
+    pipeline.exec().then(
+      (results) => {
+        for (const [i, e] of events.entries()) {
+          const error = results?.[i]?.[0] ?? (results === null ? new Error('pipeline discarded') : null);
+          if (error === null) {
+            this.#sent(e);
+            e.resolve(true);
+          } else this.#retry(e, error);
+        }
+      },
+      (error: unknown) => {
+        for (const e of events) this.#retry(e, error);
+      },
+    );
+  }
+
+  #sent(e: Pick<PendingEvent, 'event' | 'stream' | 'payload'>): void {
+    if (e.event.type !== 'finished') return;
+    const now = Date.now();
+    this.#recentFinished.push({ at: now, stream: e.stream, payload: e.payload });
+    this.#pruneFinished(now);
+  }
+
+  #retry(e: PendingEvent, error: unknown): void {
+    const last = e.tries <= 1;
+    this.#o.logger.error(
+      last ? 'run event could not be written; lost' : 'run event refused by Redis; retrying',
+      {
+        runId: e.event.runId,
+        type: e.event.type,
+        attempt: 1,
+        error: errorMessage(error),
+      },
+    );
+    if (last) {
+      e.resolve(false);
+      return;
+    }
+    const again = new Promise((resolve) => setTimeout(resolve, FINISHED_RETRY_MS)).then(() =>
+      this.#xadd(e.stream, e.payload, e.event, e.tries - 1, 2),
+    );
+    void this.#track(again).then(e.resolve);
   }
 
   /** Queues a log line for the next batch. */
@@ -146,6 +229,9 @@ export class EventsWriter {
     if (batch.length === 0) return Promise.resolve();
     this.#batch = [];
     const ks = this.#o.keyspace;
+    // The lifecycle events of this turn go first: a run's `finished` comes after its lines anyway (it is
+    // appended after this flush), and events appended earlier must not be overtaken by later lines.
+    this.#sendEvents();
     const pipeline = this.#o.redis.pipeline();
     for (const line of batch) {
       pipeline.xadd(
@@ -183,18 +269,21 @@ export class EventsWriter {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
-  async #xadd(stream: string, payload: string, event: EventInput, tries: number): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+  /** XADDs one event on its own, up to `tries` times; `firstAttempt` numbers the attempts in the log. */
+  async #xadd(
+    stream: string,
+    payload: string,
+    event: EventInput,
+    tries: number,
+    firstAttempt = 1,
+  ): Promise<boolean> {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
         await this.#o.redis.xadd(stream, '*', STREAM_FIELDS.kind, 'runEvent', STREAM_FIELDS.payload, payload);
-        if (event.type === 'finished') {
-          const now = Date.now();
-          this.#recentFinished.push({ at: now, stream, payload });
-          this.#pruneFinished(now);
-        }
+        this.#sent({ event, stream, payload });
         return true;
       } catch (error) {
-        const last = attempt >= tries;
+        const last = attempt - firstAttempt + 1 >= tries;
         this.#o.logger.error(
           last ? 'run event could not be written; lost' : 'run event refused by Redis; retrying',
           {
@@ -270,8 +359,7 @@ export class RunEvents {
     const event: EventInput = { ...base, type: 'finished', ...fields };
     let written: Promise<boolean>;
     try {
-      encodePayload('runEvent', event);
-      written = this.#writer.append(event, FINISHED_TRIES);
+      written = this.#writer.appendEncoded(event, encodePayload('runEvent', event), FINISHED_TRIES);
     } catch (error) {
       // Our own bug (a field out of the protocol's bounds): still end the run, without the details.
       written = this.#writer.append(

@@ -6,6 +6,7 @@
  * completes the job after the result is safe.
  */
 import type { Redis } from 'ioredis';
+import { CancelFlagReader } from './cancel-flags.js';
 import {
   MAX_ATTEMPTS_LIMIT,
   RunId,
@@ -57,9 +58,11 @@ export interface JobRef {
 
 export class RunProcessor {
   readonly #o: RunProcessorOptions;
+  readonly #cancelFlags: CancelFlagReader;
 
   constructor(options: RunProcessorOptions) {
     this.#o = options;
+    this.#cancelFlags = new CancelFlagReader(options.redis, options.keyspace);
   }
 
   async process(data: unknown, job: JobRef): Promise<ProcessResult> {
@@ -156,7 +159,7 @@ export class RunProcessor {
 
   /** The stop cause of a durable cancel flag, if one is set for the run. */
   async #cancelFlag(runId: string): Promise<StopCause | undefined> {
-    const raw = await this.#o.redis.get(this.#o.keyspace.cancelFlag(runId));
+    const raw = await this.#cancelFlags.read(runId);
     return raw === null ? undefined : cancelFlagCause(raw);
   }
 

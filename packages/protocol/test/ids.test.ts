@@ -36,6 +36,13 @@ describe('newId', () => {
     for (const [i, ms] of times.entries()) expect(idTime(sorted[i] ?? '')?.getTime()).toBe(ms);
   });
 
+  it('never hands out the same random bytes twice, across refills of its entropy pool', () => {
+    // One instant for all, so that only the 80 random bits tell the ids apart; 50,000 ids span ~120 refills.
+    const at = new Date(1_700_000_000_000);
+    const random = new Set(Array.from({ length: 50_000 }, () => newId('evt', at).slice(-16)));
+    expect(random.size).toBe(50_000);
+  });
+
   it('rejects instants it cannot encode', () => {
     expect(() => newId('run', new Date(-1))).toThrow(RangeError);
     expect(() => newId('run', new Date(Number.NaN))).toThrow(RangeError);
