@@ -9,7 +9,8 @@
  * - Block strategies look at the job's active (pending or running) runs under the job's row lock, so two
  *   triggers of one job decide one after the other: `parallel` goes; `discard` records the new run
  *   `skipped`; `serial` records it pending but not dispatched (held; the serial queue); `replace`
- *   dispatches it and then terminates the active runs.
+ *   dispatches it and then terminates the active runs. The rules and the rows they record live in
+ *   block-decision.ts, which the batch fire path (schedule/batch-dispatch.ts) calls too.
  * - Run ids: scheduled fires use `fireRunId` (a repeated fire inserts nothing and enqueues nothing), child
  *   job runs derive theirs from the parent run, manual and api runs get a new id.
  */
@@ -23,7 +24,9 @@ import {
   type InternalTriggerInput,
   type TriggerResult,
 } from './context.js';
-import { deliver, prepareRuns, type PreparedRun } from './deliver.js';
+import { blockRows, decideBlock, needsJobLock } from './block-decision.js';
+import { deliver, type PreparedRun } from './deliver.js';
+import { finalRun } from './final-run.js';
 import { loadJobSpec, type JobSpec } from './job-spec.js';
 import { planFire, type ShardTarget } from './placement.js';
 import { seededRunId } from './run-ids.js';
@@ -64,7 +67,7 @@ export async function triggerJob(
     if (callerFacing) throw new ConflictError(`job ${job.id} is disabled`, { code: 'JOB_DISABLED' });
     return recordFinal(
       ctx,
-      unrunnable(ctx, common, { status: 'skipped', skipReason: 'the job is disabled' }),
+      finalRun(common, ctx.clock.now(), { status: 'skipped', skipReason: 'the job is disabled' }),
     );
   }
   let flow: ResolvedFlow;
@@ -74,46 +77,40 @@ export async function triggerJob(
     if (callerFacing || !(error instanceof FlowUnavailableError)) throw error;
     return recordFinal(
       ctx,
-      unrunnable(ctx, common, { status: 'failed', errorCode: error.reason, errorMessage: error.message }),
+      finalRun(common, ctx.clock.now(), {
+        status: 'failed',
+        errorCode: error.reason,
+        errorMessage: error.message,
+      }),
     );
   }
 
   const targets = await planTargets(ctx, job, flow);
-  const dispatchable = prepareRuns(ctx, { ...common, flow, targets, hold: false });
-  if (job.blockStrategy === 'parallel') {
+  const rows = blockRows(ctx, { ...common, flow, targets });
+  if (!needsJobLock(job.blockStrategy)) {
+    const { insert } = decideBlock(job.blockStrategy, [], rows);
     const inserted = await insertOutsideTransaction(
       ctx,
-      dispatchable.map((p) => p.insert),
+      insert.map((p) => p.insert),
     );
-    return finish(ctx, dispatchable, inserted, []);
+    return finish(ctx, insert, inserted, []);
   }
 
   const decided = await ctx.prisma.$transaction(async (tx) => {
     await lockJob(tx, job.id);
     const active = await activeRunsOfJob(tx, job.id);
-    const ownIds = new Set(dispatchable.map((p) => p.insert.id));
-    const others = active.filter((run) => !ownIds.has(run.id));
-    if (others.length === 0 || job.blockStrategy === 'replace') {
-      const inserted = await insertDispatchRuns(
-        tx,
-        dispatchable.map((p) => p.insert),
-      );
-      return { prepared: dispatchable, inserted, replaced: others.map((r) => r.id) };
-    }
-    const prepared =
-      job.blockStrategy === 'discard'
-        ? unrunnable(ctx, common, {
-            status: 'skipped',
-            skipReason: `discarded: the job has an active run (${others[0]?.id ?? ''}) and its block strategy is discard`,
-          })
-        : prepareRuns(ctx, { ...common, flow, targets, hold: true });
+    const decision = decideBlock(
+      job.blockStrategy,
+      active.map((run) => run.id),
+      rows,
+    );
     const inserted = await insertDispatchRuns(
       tx,
-      prepared.map((p) => p.insert),
+      decision.insert.map((p) => p.insert),
     );
-    return { prepared, inserted, replaced: [] as string[] };
+    return { ...decision, inserted };
   });
-  return finish(ctx, decided.prepared, decided.inserted, decided.replaced);
+  return finish(ctx, decided.insert, decided.inserted, decided.replace);
 }
 
 async function loadJob(ctx: DispatchContext, jobId: string): Promise<JobSpec> {
@@ -128,45 +125,6 @@ async function planTargets(ctx: DispatchContext, job: JobSpec, flow: ResolvedFlo
   const candidates = await candidatesFor(ctx, job.group, flow);
   const counter = job.routing.strategy === 'round_robin' ? await nextRoundRobin(ctx, job.id) : 0;
   return planFire(job.routing, candidates, counter);
-}
-
-type CommonSpec = {
-  readonly job: JobSpec;
-  readonly idOf: (shardIndex: number) => string;
-  readonly triggerType: TriggerType;
-  readonly triggeredBy: string;
-  readonly scheduledAt: Date;
-  readonly parentRunId?: string;
-  readonly params: Readonly<Record<string, string>>;
-};
-
-/** One final row (skipped, or failed before dispatch) standing for the whole trigger. */
-function unrunnable(
-  ctx: DispatchContext,
-  spec: CommonSpec,
-  outcome: Pick<RunInsert, 'status' | 'skipReason' | 'errorCode' | 'errorMessage'>,
-): PreparedRun[] {
-  const insert: RunInsert = {
-    id: spec.idOf(0),
-    jobId: spec.job.id,
-    sceneId: spec.job.sceneId,
-    flowName: spec.job.flowName,
-    triggerType: spec.triggerType,
-    triggeredBy: spec.triggeredBy,
-    scheduledAt: spec.scheduledAt,
-    triggeredAt: ctx.clock.now(),
-    attempt: 1,
-    maxAttempts: spec.job.retry.maxAttempts,
-    parentRunId: spec.parentRunId ?? null,
-    executorGroup: spec.job.group,
-    shardIndex: 0,
-    shardTotal: 1,
-    params: spec.params,
-    dispatchedAt: null,
-    targetQueue: null,
-    ...outcome,
-  };
-  return [{ insert }];
 }
 
 /**

@@ -5,12 +5,12 @@
  * add), more than this 2-core machine has; batched, the same work is one job read, one transaction and
  * one bulk add per batch.
  *
- * It is built only from the dispatcher's own parts (job specs, flow resolver, `prepareRuns`,
- * `insertDispatchRuns`, `deliver`), with trigger.ts's rules, for the common shape of job: routing `any`
+ * It is built only from the dispatcher's own parts (job specs, flow resolver, the block decision and its
+ * rows from block-decision.ts, `insertDispatchRuns`, `deliver`), for the common shape of job: routing `any`
  * and block strategy `parallel`, `serial` or `discard`. Every other job (other routings, `replace`,
- * disabled, a flow that cannot run) goes through `trigger` itself, one fire at a time, so its semantics
- * live in one place. Block strategies are decided under the jobs' row locks, as `trigger` does, at the
- * moment the fire is made (its instant: the engine fires nothing ahead of time).
+ * disabled, a flow that cannot run) goes through `trigger` itself, one fire at a time. Block strategies
+ * are decided by the same `decideBlock` that `trigger` calls, under the jobs' row locks, at the moment the
+ * fire is made (its instant: the engine fires nothing ahead of time).
  * schedule-batch.test.ts holds it to the same rows as `trigger` for every shape it handles.
  */
 import type { Redis } from 'ioredis';
@@ -24,11 +24,12 @@ import type {
   TerminateResult,
   TriggerInput,
 } from '../dispatch/context.js';
-import { deliver, prepareRuns, type PreparedRun } from '../dispatch/deliver.js';
+import { activeAfter, blockRows, decideBlock, type BlockRows } from '../dispatch/block-decision.js';
+import { deliver, type PreparedRun } from '../dispatch/deliver.js';
 import type { FlowConfigResolver } from '../configs/resolve.js';
 import { loadJobSpecs, type JobSpec } from '../dispatch/job-spec.js';
 import { RunQueues } from '../dispatch/queues.js';
-import { insertDispatchRuns, type RunInsert } from '../dispatch/run-store.js';
+import { insertDispatchRuns } from '../dispatch/run-store.js';
 import type { Clock, Logger } from '../registry/ports.js';
 import {
   fireThroughTrigger,
@@ -92,8 +93,9 @@ export function createBatchFireDispatcher(options: BatchFireDispatcherOptions): 
   };
   const oneByOne = fireThroughTrigger(dispatcher);
 
-  const prepare = (job: FastJob, fire: ScheduledFire, hold: boolean): PreparedRun[] =>
-    prepareRuns(ctx, {
+  /** The rows one fire may record, as `trigger` builds them for a scheduled fire of an `any` job. */
+  const rowsOf = (job: FastJob, fire: ScheduledFire): BlockRows =>
+    blockRows(ctx, {
       job: job.spec,
       flow: job.flow,
       targets: ONE_SHARD,
@@ -103,38 +105,13 @@ export function createBatchFireDispatcher(options: BatchFireDispatcherOptions): 
       scheduledAt: fire.scheduledAt,
       attempt: 1,
       params: { ...job.spec.params },
-      hold,
     });
-
-  /** trigger.ts's `discard`: one final `skipped` row naming the active run. */
-  const discarded = (job: FastJob, fire: ScheduledFire, activeRunId: string): PreparedRun => {
-    const insert: RunInsert = {
-      id: fireRunId(job.spec.id, fire.scheduledAt, 0, 1),
-      jobId: job.spec.id,
-      sceneId: job.spec.sceneId,
-      flowName: job.spec.flowName,
-      status: 'skipped',
-      skipReason: `discarded: the job has an active run (${activeRunId}) and its block strategy is discard`,
-      triggerType: fire.triggerType,
-      triggeredBy: SCHEDULER_ACTOR,
-      scheduledAt: fire.scheduledAt,
-      triggeredAt: options.clock.now(),
-      attempt: 1,
-      maxAttempts: job.spec.retry.maxAttempts,
-      parentRunId: null,
-      executorGroup: job.spec.group,
-      shardIndex: 0,
-      shardTotal: 1,
-      params: { ...job.spec.params },
-      dispatchedAt: null,
-      targetQueue: null,
-    };
-    return { insert };
-  };
 
   /** Parallel jobs: no lock, one insert, one bulk add. */
   const fireParallel = async (jobs: readonly FastJob[]): Promise<void> => {
-    const prepared = jobs.flatMap((job) => job.fires.flatMap(({ fire }) => prepare(job, fire, false)));
+    const prepared = jobs.flatMap((job) =>
+      job.fires.flatMap(({ fire }) => decideBlock(job.spec.blockStrategy, [], rowsOf(job, fire)).insert),
+    );
     const inserted = await insertDispatchRuns(
       prisma,
       prepared.map((p) => p.insert),
@@ -142,7 +119,10 @@ export function createBatchFireDispatcher(options: BatchFireDispatcherOptions): 
     await deliver(ctx, prepared, inserted);
   };
 
-  /** Serial and discard jobs: decided under the jobs' row locks, fire by fire in instant order. */
+  /**
+   * Serial and discard jobs: decided under the jobs' row locks, fire by fire in instant order. (`replace`
+   * goes one by one through `trigger`, which terminates the runs it replaces; none is decided here.)
+   */
   const fireGuarded = async (jobs: readonly FastJob[]): Promise<void> => {
     const { prepared, inserted } = await prisma.$transaction(async (tx) => {
       const ids = JSON.stringify(jobs.map((job) => job.spec.id).sort());
@@ -158,18 +138,20 @@ export function createBatchFireDispatcher(options: BatchFireDispatcherOptions): 
         ids,
       );
       const activeOf = new Map<string, string[]>();
-      for (const run of active) activeOf.set(run.job_id, [...(activeOf.get(run.job_id) ?? []), run.id]);
+      for (const run of active) {
+        const list = activeOf.get(run.job_id);
+        if (list === undefined) activeOf.set(run.job_id, [run.id]);
+        else list.push(run.id);
+      }
       const decided: PreparedRun[] = [];
       for (const job of jobs) {
         const runs = activeOf.get(job.spec.id) ?? [];
         for (const { fire } of job.fires) {
-          const own = fireRunId(job.spec.id, fire.scheduledAt, 0, 1);
-          const other = runs.find((id) => id !== own);
-          if (other === undefined) decided.push(...prepare(job, fire, false));
-          else if (job.spec.blockStrategy === 'discard') decided.push(discarded(job, fire, other));
-          else decided.push(...prepare(job, fire, true));
-          // The run just decided is active for the job's later fires in this batch (unless skipped).
-          if (job.spec.blockStrategy !== 'discard' || other === undefined) runs.push(own);
+          const decision = decideBlock(job.spec.blockStrategy, runs, rowsOf(job, fire));
+          decided.push(...decision.insert);
+          // What the fire leaves active is active for the job's later fires in this batch, as it would be
+          // for their triggers one by one.
+          runs.push(...activeAfter(decision));
         }
       }
       const ok = await insertDispatchRuns(
