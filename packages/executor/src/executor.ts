@@ -13,7 +13,8 @@ import { ExecutorStateError, ExecutorTokenInvalidError } from './errors.js';
 import { EventsWriter } from './events-writer.js';
 import { FlowRunner } from './flow-runner.js';
 import { describeFunctionsModule, importFunctionsModule } from './functions-module.js';
-import { HeartbeatLoop, heartbeatOf, type HeartbeatSnapshot } from './heartbeat.js';
+import { HeartbeatLoop } from './heartbeat.js';
+import { heartbeatOf, type HeartbeatSnapshot } from './heartbeat-payload.js';
 import { childLogger, errorMessage, type ExecutorLogger } from './logger.js';
 import { resolveExecutorOptions, type ExecutorOptions, type ResolvedExecutorOptions } from './options.js';
 import { cancelFlagCause } from './outcome.js';
@@ -129,6 +130,25 @@ class KisJobsExecutor implements Executor {
   async #start(): Promise<void> {
     const o = this.#o;
     const p = this.#parts;
+    // The heartbeat thread loads while the functions module and the first isolation threads do; it beats
+    // from `start()`, once registered.
+    const heartbeat = (p.heartbeat = HeartbeatLoop.load({
+      redisUrl: o.redisUrl,
+      instanceId: o.instanceId,
+      group: o.group,
+      tokenSource: o.tokenSource,
+      executorKey: o.keyspace.executor(o.instanceId),
+      heartbeatKey: o.keyspace.heartbeat(o.instanceId),
+      intervalMs: o.heartbeatIntervalMs,
+      ttlMs: o.heartbeatTtlMs,
+      mainStallLimitMs: o.mainStallLimitMs,
+      snapshot: () => this.#snapshot(),
+      register: async (heartbeat) => (await p.registrar?.register(heartbeat)) === true,
+      afterBeat: () => this.#sweepCancelFlags(),
+      onRegisteredAgain: async () => void (await p.writer?.resendRecentFinished()),
+      onFailure: (reason) => o.observer.heartbeatFailed(reason),
+      logger: this.#log,
+    }));
     const module = await importFunctionsModule(o.functionsUrl);
     const description = describeFunctionsModule(module);
     p.runner = new FlowRunner({
@@ -150,6 +170,7 @@ class KisJobsExecutor implements Executor {
     });
     const active = (p.active = new ActiveRuns(p.runner));
     p.registrar = new Registrar({ redis: p.redis, options: o, ...description });
+    await heartbeat.ready();
     if (!(await p.registrar.register(heartbeatOf(o.instanceId, this.#snapshot())))) {
       const refused = new ExecutorTokenInvalidError(o.group, o.tokenSource);
       this.#log.error(refused.message, { code: refused.code });
@@ -176,18 +197,7 @@ class KisJobsExecutor implements Executor {
         ping: () => void p.heartbeat?.beat(),
       },
     });
-    p.heartbeat = new HeartbeatLoop({
-      registrar: p.registrar,
-      instanceId: o.instanceId,
-      group: o.group,
-      tokenSource: o.tokenSource,
-      intervalMs: o.heartbeatIntervalMs,
-      snapshot: () => this.#snapshot(),
-      afterBeat: () => this.#sweepCancelFlags(),
-      onRegisteredAgain: async () => void (await p.writer?.resendRecentFinished()),
-      onFailure: (reason) => o.observer.heartbeatFailed(reason),
-      logger: this.#log,
-    }).start();
+    heartbeat.start();
     const processor = new RunProcessor({
       redis: p.redis,
       keyspace: o.keyspace,

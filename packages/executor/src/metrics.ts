@@ -7,7 +7,7 @@
  *   kisjobs_executor_runs_finished_total{flow,status}      succeeded | failed | timed_out | terminated
  *   kisjobs_executor_run_duration_seconds{flow,status}     from `started` to the end
  *   kisjobs_executor_active_runs                           runs held now
- *   kisjobs_executor_heartbeat_failures_total{reason}      error | refused | stalled (observer.ts)
+ *   kisjobs_executor_heartbeat_failures_total{reason}      error | refused | stalled | withheld (observer.ts)
  *   kisjobs_executor_registered                            1 while its record is in the registry
  *   kisjobs_executor_redis_connected                       1 while its Redis connection is up
  * plus prom-client's default process metrics (`process_*`, `nodejs_*`) unless `defaultMetrics: false`.

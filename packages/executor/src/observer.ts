@@ -22,10 +22,12 @@ export interface RunFinishedEvent {
 
 /**
  * Why a heartbeat did not keep the record alive: Redis answered with an error (`error`), the record was gone
- * and registering again was refused (`refused`), or the previous beat was still waiting for Redis when the
- * next one was due (`stalled`: Redis unreachable).
+ * and registering again was refused (`refused`), the previous beat was still waiting for Redis when the
+ * next one was due (`stalled`: Redis unreachable), or the beat was withheld because the executor's main
+ * event loop had not answered the heartbeat thread for `mainStallLimitMs` (`withheld`: counted once the main
+ * thread runs again).
  */
-export const HEARTBEAT_FAILURES = ['error', 'refused', 'stalled'] as const;
+export const HEARTBEAT_FAILURES = ['error', 'refused', 'stalled', 'withheld'] as const;
 export type HeartbeatFailure = (typeof HEARTBEAT_FAILURES)[number];
 
 export interface ExecutorObserver {

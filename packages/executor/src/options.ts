@@ -26,6 +26,8 @@ import { createSilentLogger, type ExecutorLogger } from './logger.js';
 import { guardObserver, type ExecutorObserver, type GuardedObserver } from './observer.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** `mainStallLimitMs` when not given. */
+const DEFAULT_MAIN_STALL_LIMIT_MS = 30_000;
 const ms = (max: number) => z.number().int().min(0).max(max);
 
 const isObserver = (value: unknown): value is ExecutorObserver =>
@@ -69,6 +71,12 @@ export const ExecutorOptions = z
     cancelGraceMs: z.number().int().min(1).max(10_000).default(500),
     heartbeatIntervalMs: z.number().int().min(50).max(60_000).default(HEARTBEAT_INTERVAL_MS),
     heartbeatTtlMs: z.number().int().min(100).max(600_000).default(HEARTBEAT_TTL_MS),
+    /**
+     * Heartbeats are sent from a thread of their own, so a busy main event loop does not stop them; but once
+     * the main event loop has not answered that thread for this long, it withholds them, so that a wedged
+     * executor still goes offline and its runs are retried elsewhere. Default 30 s.
+     */
+    mainStallLimitMs: z.number().int().min(1_000).max(DAY_MS).default(DEFAULT_MAIN_STALL_LIMIT_MS),
     /** BullMQ job lock; renewed every half of it while a run is active. Default 10 s. */
     lockDurationMs: z.number().int().min(1_000).max(600_000).default(10_000),
     /** BullMQ stalled-job check period. Default 5 s. */
@@ -127,6 +135,7 @@ export interface ResolvedExecutorOptions {
   readonly cancelGraceMs: number;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTtlMs: number;
+  readonly mainStallLimitMs: number;
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly logFlushIntervalMs: number;

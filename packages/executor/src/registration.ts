@@ -49,6 +49,27 @@ redis.call('XADD', KEYS[4], '*', ARGV[3], ARGV[4], ARGV[5], ARGV[2])
 return 1
 `;
 
+/** Where a heartbeat is written: the executor's record key and its heartbeat key. */
+export interface HeartbeatKeys {
+  readonly executorKey: string;
+  readonly heartbeatKey: string;
+}
+
+/**
+ * Writes one heartbeat with its TTL, only while the executor's record exists. `ok`, or `missing` when the
+ * record is gone (flushed, or removed by an operator). Called from the heartbeat thread (heartbeat-thread.ts).
+ */
+export async function writeHeartbeat(
+  redis: Redis,
+  keys: HeartbeatKeys,
+  heartbeat: RedisPayloadInput<'heartbeat'>,
+  ttlMs: number,
+): Promise<'ok' | 'missing'> {
+  const json = encodePayload('heartbeat', heartbeat);
+  const result = await redis.eval(HEARTBEAT, 2, keys.executorKey, keys.heartbeatKey, json, String(ttlMs));
+  return result === 1 ? 'ok' : 'missing';
+}
+
 export interface RegistrarOptions {
   readonly redis: Redis;
   readonly options: ResolvedExecutorOptions;
@@ -115,20 +136,6 @@ export class Registrar {
       STREAM_FIELDS.payload,
     );
     return result === 1;
-  }
-
-  /** `ok`, or `missing` when the executor's record is gone (flushed, or removed by an operator). */
-  async heartbeat(heartbeat: RedisPayloadInput<'heartbeat'>): Promise<'ok' | 'missing'> {
-    const o = this.#options;
-    const result = await this.#redis.eval(
-      HEARTBEAT,
-      2,
-      o.keyspace.executor(o.instanceId),
-      o.keyspace.heartbeat(o.instanceId),
-      encodePayload('heartbeat', heartbeat),
-      String(o.heartbeatTtlMs),
-    );
-    return result === 1 ? 'ok' : 'missing';
   }
 
   /** Deletes the record and heartbeat, leaves the group, and appends a Deregistration to the registry. */

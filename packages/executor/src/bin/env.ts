@@ -35,6 +35,8 @@ Runs KisFlow functions for one executor group. Settings come from flags or the e
   --prefix <prefix>         KISJOBS_PREFIX         keyspace prefix, default ${DEFAULT_KEY_PREFIX}
   --instance-id <id>        KISJOBS_INSTANCE_ID    default <hostname>-<pid>-<random>
   --drain-timeout-ms <ms>   KISJOBS_DRAIN_TIMEOUT_MS  default 30000
+  --main-stall-limit-ms <ms>  KISJOBS_MAIN_STALL_LIMIT_MS  default 30000; heartbeats are withheld
+                                                   once the main event loop has not answered for this long
   --log-level <level>       KISJOBS_LOG_LEVEL      debug | info | warn | error, default info
   --token-file <path>       KISJOBS_TOKEN_FILE     file holding the registration token
                             KISJOBS_TOKEN          the registration token (never a flag)
@@ -51,6 +53,7 @@ export interface ExecutorSettings {
   readonly prefix: string;
   readonly instanceId?: string;
   readonly drainTimeoutMs?: number;
+  readonly mainStallLimitMs?: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly token: string;
   /** Where the token came from, for messages: `KISJOBS_TOKEN` or `--token-file /path`. */
@@ -80,6 +83,7 @@ const FLAGS = {
   prefix: { type: 'string' },
   'instance-id': { type: 'string' },
   'drain-timeout-ms': { type: 'string' },
+  'main-stall-limit-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'token-file': { type: 'string' },
   'metrics-port': { type: 'string' },
@@ -113,6 +117,11 @@ const SETTINGS = {
   prefix: { flag: 'prefix', env: 'KISJOBS_PREFIX', schema: KeyPrefix, fallback: DEFAULT_KEY_PREFIX },
   instanceId: { flag: 'instance-id', env: 'KISJOBS_INSTANCE_ID', schema: InstanceId },
   drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'KISJOBS_DRAIN_TIMEOUT_MS', schema: Int(0, 86_400_000) },
+  mainStallLimitMs: {
+    flag: 'main-stall-limit-ms',
+    env: 'KISJOBS_MAIN_STALL_LIMIT_MS',
+    schema: Int(1_000, 86_400_000),
+  },
   logLevel: {
     flag: 'log-level',
     env: 'KISJOBS_LOG_LEVEL',
@@ -192,6 +201,9 @@ export function parseExecutorSettings(argv: readonly string[], env: Env, io: Set
       logLevel: values.logLevel as ExecutorSettings['logLevel'],
       ...(values.instanceId === undefined ? {} : { instanceId: values.instanceId as string }),
       ...(values.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: values.drainTimeoutMs as number }),
+      ...(values.mainStallLimitMs === undefined
+        ? {}
+        : { mainStallLimitMs: values.mainStallLimitMs as number }),
       ...(values.metricsPort === undefined
         ? {}
         : { metrics: { host: values.metricsHost as string, port: values.metricsPort as number } }),

@@ -46,6 +46,7 @@ async function main(): Promise<number> {
       concurrency: s.concurrency,
       ...(s.instanceId === undefined ? {} : { instanceId: s.instanceId }),
       ...(s.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: s.drainTimeoutMs }),
+      ...(s.mainStallLimitMs === undefined ? {} : { mainStallLimitMs: s.mainStallLimitMs }),
       ...(observer === undefined ? {} : { observer }),
       logger,
     });
