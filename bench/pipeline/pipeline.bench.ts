@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { startPipeline, type Pipeline } from '../../test/support/pipeline.js';
+import { cpuPerUnit, cpuSnapshot, type CpuParts } from './cpu-ledger.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +54,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Active (pending or running) runs of a job: served by the partial index runs_job_active_idx. */
 async function activeRuns(p: Pipeline, jobId: string): Promise<number> {
-  return p.prisma.run.count({ where: { jobId, status: { in: ['pending', 'running'] } } });
+  // Raw SQL: this poll runs in the scheduler's process every 10 ms, so it should cost it as little as it can.
+  const [row] = await p.prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM runs WHERE job_id = ${jobId} AND status IN ('pending', 'running')`;
+  return row?.n ?? 0;
 }
 
 async function pipelineRep(
@@ -92,6 +96,45 @@ async function pipelineRep(
   return { ms, failed };
 }
 
+/**
+ * Starts every isolation thread of the executor before anything is measured: `concurrency` cooperative
+ * sleeps, in waves of 10 (a thread start costs a few hundred ms of CPU, so the pool grows a few at a time),
+ * then terminated. Without it the pool grows during the first repetitions and their CPU is the threads'
+ * start-up, not the runs (a production executor pays it once, at its first busy moment).
+ */
+async function warmThreads(p: Pipeline): Promise<void> {
+  const jobId = await p.job({
+    flowName: 'sleep',
+    name: 'warm-threads',
+    params: { ms: '600000' },
+    timeoutMs: 600_000,
+  });
+  const runIds: string[] = [];
+  for (let target = Math.min(10, CONCURRENCY); ; target = Math.min(target + 10, CONCURRENCY)) {
+    while (runIds.length < target) {
+      const result = await p.scheduler.trigger(jobId, { triggerType: 'api', triggeredBy: 'bench' });
+      runIds.push(...result.runIds);
+    }
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [row] = await p.prisma.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM runs WHERE job_id = ${jobId} AND status = 'running'`;
+      if ((row?.n ?? 0) >= target) break;
+      if (Date.now() > deadline) throw new Error(`warm-up: ${target} sleeps did not start`);
+      await sleep(100);
+    }
+    if (target === CONCURRENCY) break;
+  }
+  for (const runId of runIds) {
+    await p.scheduler.terminate(runId, { requestedBy: 'bench', reason: 'threads warmed up' });
+  }
+  const deadline = Date.now() + 60_000;
+  while ((await activeRuns(p, jobId)) > 0) {
+    if (Date.now() > deadline) throw new Error('warm-up sleeps did not end');
+    await sleep(100);
+  }
+}
+
 async function rawRep(queue: Queue, runs: number): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < runs; i += 1_000) {
@@ -114,7 +157,11 @@ async function rawRep(queue: Queue, runs: number): Promise<number> {
   return performance.now() - started;
 }
 
-async function startRawWorker(url: string, prefix: string, queue: string): Promise<() => Promise<void>> {
+async function startRawWorker(
+  url: string,
+  prefix: string,
+  queue: string,
+): Promise<{ stop: () => Promise<void>; pid: number | undefined }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(root, 'bench/pipeline/raw-worker.ts'), url, prefix, queue, String(CONCURRENCY)],
@@ -128,9 +175,12 @@ async function startRawWorker(url: string, prefix: string, queue: string): Promi
     });
     child.once('exit', (code) => reject(new Error(`raw worker exited ${code}`)));
   });
-  return async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+  return {
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
   };
 }
 
@@ -170,7 +220,7 @@ async function main(): Promise<void> {
   const p = await startPipeline('bench-pipeline', { poolMax: 10, defaultIntervals: true });
   let stopRaw: (() => Promise<void>) | undefined;
   try {
-    await p.spawnExecutor({
+    const executor = await p.spawnExecutor({
       instanceId: 'bench-exe',
       concurrency: CONCURRENCY,
       extraArgs: ['--log-level', 'warn'],
@@ -180,12 +230,17 @@ async function main(): Promise<void> {
     const jobId = await p.job({ flowName: 'noop', name: 'bench-noop', timeoutMs: 60_000 });
 
     const rawQueueName = 'raw';
-    stopRaw = await startRawWorker(p.redis.url, `{${p.redis.prefix}-raw}`, rawQueueName);
+    const rawWorker = await startRawWorker(p.redis.url, `{${p.redis.prefix}-raw}`, rawQueueName);
+    stopRaw = rawWorker.stop;
+    const ledger = { executor: executor.child.pid, 'raw worker': rawWorker.pid };
+    const pipelineCpu: CpuParts[] = [];
+    const rawCpu: CpuParts[] = [];
     const rawQueue = new Queue(rawQueueName, {
       connection: p.redis.client,
       prefix: `{${p.redis.prefix}-raw}`,
     });
     // Warm-up: threads, connections, JIT.
+    await warmThreads(p);
     await pipelineRep(p, jobId, Math.min(1_000, RUNS));
     await rawRep(rawQueue, Math.min(1_000, RUNS));
     // Pipeline and raw repetitions alternate, so that both see the same machine (it is shared).
@@ -194,10 +249,14 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     let failed = 0;
     for (let i = 0; i < REPS; i++) {
+      let before = cpuSnapshot(ledger);
       const rep = await pipelineRep(p, jobId, RUNS);
+      pipelineCpu.push(cpuPerUnit(before, cpuSnapshot(ledger), RUNS));
       pipelineMs.push(rep.ms);
       failed += rep.failed;
+      before = cpuSnapshot(ledger);
       const ms = await rawRep(rawQueue, RUNS);
+      rawCpu.push(cpuPerUnit(before, cpuSnapshot(ledger), RUNS));
       rawMs.push(ms);
       ratios.push(ms / rep.ms);
       console.error(
@@ -231,6 +290,11 @@ async function main(): Promise<void> {
       `| latency trigger → start at ${RATE} runs/s, p99 | ${fmt(lat.p99)} ms |`,
       `| latency sample: runs, trigger rate achieved | ${fmt(lat.runs)}, ${fmt(lat.achievedRate)}/s |`,
       '',
+      'CPU time per run (per job for raw BullMQ), ms, median of the repetitions; Postgres and Redis count every',
+      'process of theirs on the machine:',
+      '',
+      cpuTable(pipelineCpu, rawCpu),
+      '',
       `Repetitions, runs/s: pipeline ${pipelineMs.map((ms) => fmt((RUNS / ms) * 1000)).join(', ')}; raw ${rawMs.map((ms) => fmt((RUNS / ms) * 1000)).join(', ')}.`,
     ].join('\n');
     console.log(report);
@@ -241,6 +305,23 @@ async function main(): Promise<void> {
     await stopRaw?.();
     await p.close({ graceful: true });
   }
+}
+
+function cpuTable(pipeline: readonly CpuParts[], raw: readonly CpuParts[]): string {
+  const parts = [...new Set([...pipeline, ...raw].flatMap((x) => Object.keys(x)))];
+  const cell = (reps: readonly CpuParts[], part: string): string => {
+    const values = reps.map((r) => r[part] ?? 0);
+    const m = median(values);
+    return m < 0.005 ? '-' : m.toFixed(2);
+  };
+  const total = (reps: readonly CpuParts[]): string =>
+    median(reps.map((r) => Object.values(r).reduce((a, b) => a + b, 0))).toFixed(2);
+  return [
+    `| | ${parts.join(' | ')} | total |`,
+    `|---|${parts.map(() => '---:').join('|')}|---:|`,
+    `| pipeline, per run | ${parts.map((x) => cell(pipeline, x)).join(' | ')} | ${total(pipeline)} |`,
+    `| raw BullMQ, per job | ${parts.map((x) => cell(raw, x)).join(' | ')} | ${total(raw)} |`,
+  ].join('\n');
 }
 
 const HEADING = '## Run pipeline (bench/pipeline)';
