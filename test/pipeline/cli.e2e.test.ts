@@ -210,7 +210,7 @@ describe('jobs, triggers, runs and logs', () => {
 
   it('lists runs of a job and shows one; pages logs and follows them until the run ends', async () => {
     const list = await cli(['runs', 'list', '--job', 'cli-noop', '--status', 'succeeded']);
-    expect(list.out).toMatch(/run_\w+\s+noop\s+succeeded\s+api/);
+    expect(list.out).toMatch(/run_\w+\s+noop\s+succeeded\s+manual/);
     await cli([
       'jobs',
       'create',

@@ -161,7 +161,7 @@ describe('trigger and lifecycle', () => {
     expect(result.outcome).toBe('dispatched');
     const run = await p.waitStatus(result.runIds[0] ?? '', 'succeeded');
     expect(run.params).toMatchObject({ lines: '3' });
-    expect(run.triggerType).toBe('api');
+    expect(run.triggerType).toBe('manual'); // a signed-in operator (a login session); an API token records 'api'
     expect(run.triggeredBy).toBe(operator.id);
     expect(await p.prisma.runLogLine.count({ where: { runId: run.id } })).toBe(4); // Source 1 + Log 3
     expect((await api.call('POST', `/api/jobs/${job.id}/trigger`, { token: viewer.token })).status).toBe(403);

@@ -17,7 +17,7 @@ import { EXECUTOR_UNAVAILABLE } from '../../dispatch/deliver.js';
 import type { RouteDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 import { JobParams, jobInScene } from './jobs.js';
-import { actorOf, schedulerOf } from './scheduler-service.js';
+import { actorOf, schedulerOf, triggerTypeOf } from './scheduler-service.js';
 
 type LifecycleAction = 'pause' | 'resume' | 'enable' | 'disable';
 
@@ -62,6 +62,9 @@ export function jobActionRoutes(deps: RouteDeps): Route[] {
       path: '/api/jobs/:id/trigger',
       tags: ['jobs'],
       summary: 'Run a job now, with params overriding its own',
+      description:
+        'The run records trigger type `manual` when the caller signed in (a session: the console or the CLI) ' +
+        'and `api` when the caller used an API token.',
       access: { action: 'operate', scene: 'from-resource' },
       params: JobParams,
       body: JobTriggerInput.optional(),
@@ -71,7 +74,7 @@ export function jobActionRoutes(deps: RouteDeps): Route[] {
       handler: async (req) => {
         const job = await jobInScene(deps, req);
         const result = await schedulerOf(deps).trigger(job.id, {
-          triggerType: 'api',
+          triggerType: triggerTypeOf(req.principal),
           triggeredBy: actorOf(req.principal),
           params: req.body?.params ?? {},
         });

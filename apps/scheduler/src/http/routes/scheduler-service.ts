@@ -1,5 +1,5 @@
 /** The scheduler facade for routes that act through it (trigger, terminate, schedule, executors). */
-import { UnavailableError } from '@kisjobs/protocol';
+import { UnavailableError, type TriggerType } from '@kisjobs/protocol';
 import type { Scheduler } from '../../scheduler.js';
 import type { RouteDeps } from '../deps.js';
 
@@ -18,4 +18,14 @@ export function actorOf(principal: {
   return principal.credential.kind === 'token' && principal.credential.tokenId !== undefined
     ? principal.credential.tokenId
     : principal.userId;
+}
+
+/**
+ * The trigger type of a run someone asked for over HTTP: `manual` for a person signed in (a login session:
+ * the console or the CLI), `api` for a script with an API token.
+ */
+export function triggerTypeOf(principal: {
+  readonly credential: { readonly kind: 'session' | 'token' };
+}): Extract<TriggerType, 'manual' | 'api'> {
+  return principal.credential.kind === 'session' ? 'manual' : 'api';
 }
