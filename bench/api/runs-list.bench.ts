@@ -4,7 +4,10 @@
  * the keyset-paged listing) on loopback, and `--clients` concurrent clients in another process
  * (bench/api/load-client.ts) for `--seconds`, each picking from a mix of filters (none, status, job, scene,
  * an operator's two granted scenes, a day's window, trigger types) and following the cursor for 1-3 pages.
- * Reports p50/p99/max latency and requests/s of each repetition and their medians.
+ * Reports p50/p99/max latency and requests/s of each repetition and their medians, the p99 after the load
+ * client's first 2 s (its cold start), the CPU time per request of the app, of its Postgres backends (from
+ * /proc) and of the load client (on two shared cores, the three together bound the throughput), and the load
+ * average. The app's clock follows real time, so cached principals age out as in production.
  *
  *   npx tsx bench/api/runs-list.bench.ts              # (npm run bench:api) prints the report
  *   options: --runs 1000000 --clients 200 --seconds 20 --repeat 3
@@ -12,12 +15,12 @@
  * Needs the test services (Redis on 6379, Postgres on 5432; see docs/development.md).
  */
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { httpEnv, type HttpEnv } from '../../apps/scheduler/test/support/http-env.js';
-import { median } from '../schedule/measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,9 +45,44 @@ interface LoadResult {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** p99 of the requests sent after the load client's first 2 s (no cold start). */
+  readonly steadyP99: number;
   readonly errors: Readonly<Record<string, number>>;
+  /** CPU time of the load client per request. */
+  readonly clientCpuMs: number;
   /** CPU time of this process (the HTTP app and its Postgres client) per request. */
   readonly serverCpuMs?: number;
+  /** CPU time of the Postgres backends serving this database per request (Linux /proc; NaN elsewhere). */
+  readonly postgresCpuMs?: number;
+  /** The 1-minute load average when the repetition ended. */
+  readonly loadAverage?: number;
+}
+
+/** CPU ms used so far by each Postgres backend connected to the bench database (empty where /proc is not). */
+async function postgresCpu(env: HttpEnv): Promise<Map<number, number>> {
+  const rows = await env.prisma.$queryRawUnsafe<{ pid: number }[]>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime and stime in 1/100 s.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // Not Linux, or the backend ended.
+    }
+  }
+  return out;
+}
+
+function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  if (after.size === 0) return Number.NaN;
+  let spent = 0;
+  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+  return spent;
 }
 
 /** Scenes through the app's own repository; the group, jobs and runs by raw SQL. Returns the job ids. */
@@ -89,7 +127,7 @@ async function seed(env: HttpEnv, sceneIds: readonly string[]): Promise<string[]
 }
 
 /**
- * EXPLAIN ANALYZE of the listing's query shapes (the SQL Prisma sends for listRuns: filters, the keyset
+ * EXPLAIN ANALYZE of the listing's query shapes (the SQL listRuns sends: filters, the keyset
  * condition from a cursor deep in the table, ORDER BY triggered_at DESC, id DESC, LIMIT 51): the database's
  * share of a request, and which index each shape uses.
  */
@@ -156,8 +194,20 @@ function load(spec: object): Promise<LoadResult> {
 
 const ms = (x: number): string => x.toFixed(1);
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
 async function main(): Promise<void> {
   const env = await httpEnv('bench-api', { http: { checkResponses: false } });
+  // The app runs on the test env's fake clock: keep it on real time, so that cached principals age out (2 s)
+  // and last-seen writes fall due as they would in production.
+  const ticking = setInterval(() => env.clock.advance(Date.now() - env.clock.now().getTime()), 20);
   try {
     const sceneIds: string[] = [];
     for (let s = 0; s < SCENES; s++) sceneIds.push(await env.scene(`bench-scene-${s}`));
@@ -188,10 +238,17 @@ async function main(): Promise<void> {
     const plans = await explain(env, sceneIds, jobIds);
     const results: LoadResult[] = [];
     for (let r = 0; r < REPEAT; r++) {
+      const pgBefore = await postgresCpu(env);
       const cpuBefore = process.cpuUsage();
       const loaded = await load({ url: env.url, clients: CLIENTS, seconds: SECONDS, queries });
       const cpu = process.cpuUsage(cpuBefore);
-      const result = { ...loaded, serverCpuMs: (cpu.user + cpu.system) / 1000 / loaded.requests };
+      const pgSpent = cpuSpent(pgBefore, await postgresCpu(env));
+      const result = {
+        ...loaded,
+        serverCpuMs: (cpu.user + cpu.system) / 1000 / loaded.requests,
+        postgresCpuMs: pgSpent / loaded.requests,
+        loadAverage: loadavg()[0] ?? Number.NaN,
+      };
       results.push(result);
       process.stderr.write(`run ${r + 1}: ${JSON.stringify(result)}\n`);
     }
@@ -201,13 +258,16 @@ async function main(): Promise<void> {
       `Seed: ${RUNS.toLocaleString('en-US')} runs (${SCENES} scenes, ${jobIds.length} jobs) in ${seedSeconds.toFixed(1)} s.`,
       `Load: ${CLIENTS} concurrent clients for ${SECONDS} s, ${queries.length} queries in the mix, 1-3 cursor pages each.`,
       '',
-      '| repetition | requests | req/s | p50 ms | p99 ms | max ms | server CPU ms/request | non-200 |',
-      '|---|---|---|---|---|---|---|---|',
+      'CPU ms/request: the app (this process), its Postgres backends, and the load client. Steady p99: requests',
+      "sent after the load client's first 2 s. Load: the 1-minute load average when the repetition ended.",
+      '',
+      '| repetition | requests | req/s | p50 ms | p99 ms | max ms | steady p99 ms | CPU app | CPU Postgres | CPU client | load | non-200 |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...results.map(
         (x, i) =>
-          `| ${i + 1} | ${x.requests} | ${Math.round(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${ms(x.serverCpuMs ?? Number.NaN)} | ${JSON.stringify(x.errors)} |`,
+          `| ${i + 1} | ${x.requests} | ${Math.round(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${ms(x.steadyP99)} | ${ms(x.serverCpuMs ?? Number.NaN)} | ${ms(x.postgresCpuMs ?? Number.NaN)} | ${ms(x.clientCpuMs)} | ${ms(x.loadAverage ?? Number.NaN)} | ${JSON.stringify(x.errors)} |`,
       ),
-      `| **median** | | **${median(results.map((x) => Math.round(x.rps)))}** | **${ms(median(results.map((x) => x.p50)))}** | **${ms(median(results.map((x) => x.p99)))}** | **${ms(median(results.map((x) => x.max)))}** | **${ms(median(results.map((x) => x.serverCpuMs ?? Number.NaN)))}** | |`,
+      `| **median** | | **${Math.round(median(results.map((x) => x.rps)))}** | **${ms(median(results.map((x) => x.p50)))}** | **${ms(median(results.map((x) => x.p99)))}** | **${ms(median(results.map((x) => x.max)))}** | **${ms(median(results.map((x) => x.steadyP99)))}** | **${ms(median(results.map((x) => x.serverCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.postgresCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.clientCpuMs)))}** | | |`,
     ];
     lines.push(
       '',
@@ -217,6 +277,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    clearInterval(ticking);
     await env.close();
   }
 }

@@ -81,6 +81,11 @@ export const SchedulerEnv = z
       .enum(['0', '1', 'true', 'false'])
       .default('0')
       .transform((v) => v === '1' || v === 'true'),
+    /**
+     * How long this replica reuses a bearer lookup (ms; 0: never). Revocations made through this replica apply
+     * at once; those made through another replica apply here within this bound.
+     */
+    KISJOBS_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
     /** E-mail alerts: `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`; unset: off. */
     KISJOBS_SMTP_URL: SmtpUrl.optional(),
     /** The From of alert e-mails: `alerts@example.com` or `KisJobs <alerts@example.com>`. */

@@ -93,6 +93,7 @@ async function main(): Promise<number> {
       metricsRegistry,
       keyPrefix: env.KISJOBS_PREFIX,
       services: { scheduler },
+      auth: { principalCacheTtlMs: env.KISJOBS_AUTH_CACHE_TTL_MS },
       http: {
         corsOrigins: env.KISJOBS_CORS_ORIGINS,
         trustProxy: env.KISJOBS_TRUST_PROXY,

@@ -14,6 +14,7 @@ import {
 } from '@kisjobs/db';
 import { ConflictError, newId, NotFoundError, ValidationError, type ApiTokenInput } from '@kisjobs/protocol';
 import type { Clock } from '../registry/ports.js';
+import type { CredentialChanges } from './principal-cache.js';
 import type { Principal } from './principal.js';
 import { newApiTokenSecret } from './secrets.js';
 import type { AuthSettings } from './settings.js';
@@ -22,6 +23,8 @@ export interface TokenDeps {
   readonly prisma: PrismaClient;
   readonly clock: Clock;
   readonly settings: AuthSettings;
+  /** Told when a token is revoked, so that cached lookups of it stop at once. */
+  readonly credentials: CredentialChanges;
 }
 
 export async function createApiToken(
@@ -69,7 +72,11 @@ export async function revokeOwnApiToken(
   if (token === null || (token.userId !== principal.userId && principal.role !== 'admin')) {
     throw new NotFoundError('token', id);
   }
-  await revokeApiToken(deps.prisma, id, deps.clock.now());
+  try {
+    await revokeApiToken(deps.prisma, id, deps.clock.now());
+  } finally {
+    deps.credentials.tokenRevoked(id);
+  }
   const after = await getApiToken(deps.prisma, id);
   if (after === null) throw new NotFoundError('token', id);
   return after;

@@ -29,6 +29,7 @@ import {
 } from '@kisjobs/protocol';
 import type { Clock } from '../registry/ports.js';
 import type { PasswordHasher } from './password.js';
+import type { CredentialChanges } from './principal-cache.js';
 import type { Principal } from './principal.js';
 import type { LoginRateLimiter } from './rate-limit.js';
 import { newSessionSecret } from './secrets.js';
@@ -40,6 +41,8 @@ export interface LoginDeps {
   readonly hasher: PasswordHasher;
   readonly limiter: LoginRateLimiter;
   readonly settings: AuthSettings;
+  /** Told when a logout or a password change ends credentials, so that cached lookups stop at once. */
+  readonly credentials: CredentialChanges;
 }
 
 export interface LoginSuccess {
@@ -93,13 +96,21 @@ export async function login(
 }
 
 /** Ends the session the request came with. An API token is revoked with DELETE /api/tokens/:id instead. */
-export async function logout(deps: Pick<LoginDeps, 'prisma'>, principal: Principal): Promise<void> {
-  if (principal.credential.kind !== 'session') {
+export async function logout(
+  deps: Pick<LoginDeps, 'prisma' | 'credentials'>,
+  principal: Principal,
+): Promise<void> {
+  const { credential } = principal;
+  if (credential.kind !== 'session') {
     throw new ConflictError('Signed in with an API token: revoke it with DELETE /api/tokens/{id}', {
-      details: { tokenId: principal.credential.tokenId },
+      details: { tokenId: credential.tokenId },
     });
   }
-  await deleteSession(deps.prisma, principal.credential.sessionId);
+  try {
+    await deleteSession(deps.prisma, credential.sessionId);
+  } finally {
+    deps.credentials.sessionEnded(credential.sessionId);
+  }
 }
 
 /**
@@ -123,7 +134,11 @@ export async function changePassword(
     throw error;
   }
   const passwordHash = await deps.hasher.hash(input.newPassword);
-  await updateUser(deps.prisma, principal.userId, { now: deps.clock.now(), passwordHash });
-  const keep = principal.credential.kind === 'session' ? principal.credential.sessionId : undefined;
-  await deleteSessionsOfUser(deps.prisma, principal.userId, keep);
+  try {
+    await updateUser(deps.prisma, principal.userId, { now: deps.clock.now(), passwordHash });
+    const keep = principal.credential.kind === 'session' ? principal.credential.sessionId : undefined;
+    await deleteSessionsOfUser(deps.prisma, principal.userId, keep);
+  } finally {
+    deps.credentials.userChanged(principal.userId);
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * Who a request acts for. Built per request from the session or API token, with the user's role and scene
- * grants as they are in Postgres right now: a role change or a revoked grant takes effect on the next request.
+ * Who a request acts for: the session or API token, with the user's role and scene grants as Postgres holds
+ * them. Reused for at most a couple of seconds within a process (principal-cache.ts); a role change or a
+ * revoked grant made through this process takes effect on the next request, one made elsewhere within that TTL.
  */
 import type { Role } from '@kisjobs/protocol';
 

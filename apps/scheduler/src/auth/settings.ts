@@ -15,7 +15,15 @@ export interface AuthSettings {
   readonly scrypt: ScryptParams;
   /** Usable (unrevoked, unexpired) API tokens a user may hold (default 100). */
   readonly maxApiTokensPerUser: number;
+  /**
+   * How long a bearer lookup is reused within this process (default 2 s; 0: never). Changes made through this
+   * process apply at once; changes made through another replica, within this bound (principal-cache.ts).
+   */
+  readonly principalCacheTtlMs: number;
 }
+
+/** The default of `principalCacheTtlMs`. */
+export const DEFAULT_PRINCIPAL_CACHE_TTL_MS = 2_000;
 
 export type AuthOptions = Partial<AuthSettings>;
 
@@ -27,5 +35,6 @@ export function resolveAuthSettings(options: AuthOptions = {}): AuthSettings {
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     scrypt: options.scrypt ?? DEFAULT_SCRYPT_PARAMS,
     maxApiTokensPerUser: options.maxApiTokensPerUser ?? 100,
+    principalCacheTtlMs: options.principalCacheTtlMs ?? DEFAULT_PRINCIPAL_CACHE_TTL_MS,
   };
 }

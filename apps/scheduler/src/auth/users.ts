@@ -2,7 +2,8 @@
  * User administration: create (with grants), change role / disabled / password, delete, replace grants.
  * Two guards: the last enabled admin can be neither demoted, disabled nor deleted (checked under row locks, so
  * two admins demoting each other at once cannot both succeed); and a new password or disabling a user ends
- * that user's sessions. Grants name existing scenes, or the request fails naming the field.
+ * that user's sessions. Grants name existing scenes, or the request fails naming the field. Every change to an
+ * existing user is reported to `credentials` once written, so that cached principals of it are dropped.
  */
 import {
   deleteSessionsOfUser,
@@ -28,11 +29,27 @@ import {
 } from '@kisjobs/protocol';
 import type { Clock } from '../registry/ports.js';
 import type { PasswordHasher } from './password.js';
+import type { CredentialChanges } from './principal-cache.js';
 
 export interface UserServiceDeps {
   readonly prisma: PrismaClient;
   readonly clock: Clock;
   readonly hasher: PasswordHasher;
+}
+
+/** What changing or deleting existing users needs on top: who to tell that their credentials changed. */
+export interface UserAdminDeps extends UserServiceDeps {
+  readonly credentials: CredentialChanges;
+}
+
+/** Runs a write that changes a user's credentials, then drops what this process cached for them. */
+async function changingUser<T>(deps: UserAdminDeps, id: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } finally {
+    // Also when the write failed: whether it committed is not always known, and forgetting is only a lookup.
+    deps.credentials.userChanged(id);
+  }
 }
 
 export interface NewUserRequest {
@@ -69,50 +86,52 @@ export async function createUser(
   });
 }
 
-export async function updateUser(
-  deps: UserServiceDeps,
-  id: string,
-  patch: UserPatch,
-): Promise<UserWithGrants> {
+export async function updateUser(deps: UserAdminDeps, id: string, patch: UserPatch): Promise<UserWithGrants> {
   const passwordHash = patch.password === undefined ? undefined : await deps.hasher.hash(patch.password);
   const now = deps.clock.now();
-  return deps.prisma.$transaction(async (tx) => {
-    const admins = await lockActiveAdmins(tx);
-    const user = await found(tx, id);
-    const staysAdmin = (patch.role ?? user.role) === 'admin' && !(patch.disabled ?? user.disabled);
-    if (admins.includes(id) && !staysAdmin && admins.length <= 1) throw lastAdmin();
-    await updateUserRow(tx, id, {
-      now,
-      ...(patch.role === undefined ? {} : { role: patch.role }),
-      ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
-      ...(passwordHash === undefined ? {} : { passwordHash }),
-    });
-    if (passwordHash !== undefined || patch.disabled === true) await deleteSessionsOfUser(tx, id);
-    return found(tx, id);
-  });
+  return changingUser(deps, id, () =>
+    deps.prisma.$transaction(async (tx) => {
+      const admins = await lockActiveAdmins(tx);
+      const user = await found(tx, id);
+      const staysAdmin = (patch.role ?? user.role) === 'admin' && !(patch.disabled ?? user.disabled);
+      if (admins.includes(id) && !staysAdmin && admins.length <= 1) throw lastAdmin();
+      await updateUserRow(tx, id, {
+        now,
+        ...(patch.role === undefined ? {} : { role: patch.role }),
+        ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+        ...(passwordHash === undefined ? {} : { passwordHash }),
+      });
+      if (passwordHash !== undefined || patch.disabled === true) await deleteSessionsOfUser(tx, id);
+      return found(tx, id);
+    }),
+  );
 }
 
-export async function deleteUser(deps: UserServiceDeps, id: string): Promise<void> {
-  await deps.prisma.$transaction(async (tx) => {
-    const admins = await lockActiveAdmins(tx);
-    await found(tx, id);
-    if (admins.includes(id) && admins.length <= 1) throw lastAdmin();
-    await deleteUserRow(tx, id);
-  });
+export async function deleteUser(deps: UserAdminDeps, id: string): Promise<void> {
+  await changingUser(deps, id, () =>
+    deps.prisma.$transaction(async (tx) => {
+      const admins = await lockActiveAdmins(tx);
+      await found(tx, id);
+      if (admins.includes(id) && admins.length <= 1) throw lastAdmin();
+      await deleteUserRow(tx, id);
+    }),
+  );
 }
 
 export async function setGrants(
-  deps: UserServiceDeps,
+  deps: UserAdminDeps,
   id: string,
   sceneIds: readonly string[],
 ): Promise<UserWithGrants> {
   const now = deps.clock.now();
-  return deps.prisma.$transaction(async (tx) => {
-    await found(tx, id);
-    await requireScenes(tx, sceneIds, 'sceneIds');
-    await replaceSceneGrants(tx, id, sceneIds, now);
-    return found(tx, id);
-  });
+  return changingUser(deps, id, () =>
+    deps.prisma.$transaction(async (tx) => {
+      await found(tx, id);
+      await requireScenes(tx, sceneIds, 'sceneIds');
+      await replaceSceneGrants(tx, id, sceneIds, now);
+      return found(tx, id);
+    }),
+  );
 }
 
 export async function getUserOrThrow(db: DbClient, id: string): Promise<UserWithGrants> {

@@ -26,6 +26,8 @@ import { parseParts } from './validate.js';
 
 export interface AdapterDeps {
   readonly authenticator: Authenticator;
+  /** The encoded JSON of bodies marked `sharedBody`, by body (one map per app). */
+  readonly sharedJson: WeakMap<object, Buffer>;
   readonly audit: AuditRecorder;
   readonly metrics: HttpMetrics;
   readonly logger: Logger;
@@ -90,9 +92,23 @@ async function serve(
 ): Promise<number> {
   const requestId = requestIdOf(res);
   const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const closed = new AbortController();
-  res.on('close', () => closed.abort());
-  const signal = AbortSignal.any([closed.signal, deps.shutdown]);
+  // The request's signal is made on first use: most handlers never look at it, and making it (a controller,
+  // AbortSignal.any, and an AbortError when the response closes) is a measurable share of a small request.
+  let gone = false;
+  let closed: AbortController | undefined;
+  let signal: AbortSignal | undefined;
+  res.on('close', () => {
+    gone = true;
+    closed?.abort();
+  });
+  const signalOf = (): AbortSignal => {
+    if (signal === undefined) {
+      closed = new AbortController();
+      if (gone) closed.abort();
+      signal = AbortSignal.any([closed.signal, deps.shutdown]);
+    }
+    return signal;
+  };
   let principal: Principal | null = null;
   let apiReq: Erased | undefined;
 
@@ -116,7 +132,9 @@ async function serve(
       ip,
       requestId,
       header: (name) => req.get(name),
-      signal,
+      get signal() {
+        return signalOf();
+      },
     };
     const scene = isPublic(route.access) ? undefined : route.access.scene;
     if (typeof scene === 'function')
@@ -152,7 +170,7 @@ async function serve(
     sendError(res, outcome.error);
     return outcome.error.status;
   }
-  return send(res, outcome.result, signal);
+  return send(res, outcome.result, signalOf, deps.sharedJson);
 }
 
 async function jsonBody(
@@ -267,10 +285,16 @@ export function sendError(res: Response, error: ErrorResult): void {
   res.status(error.status).json(error.body);
 }
 
-async function send(res: Response, result: ApiResponse, signal: AbortSignal): Promise<number> {
+async function send(
+  res: Response,
+  result: ApiResponse,
+  signalOf: () => AbortSignal,
+  sharedJson: WeakMap<object, Buffer>,
+): Promise<number> {
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   res.status(result.status);
   if ('stream' in result) {
+    const signal = signalOf();
     res.setHeader('Content-Type', result.contentType);
     res.flushHeaders();
     const write = (chunk: string): Promise<void> =>
@@ -290,10 +314,31 @@ async function send(res: Response, result: ApiResponse, signal: AbortSignal): Pr
     res.type(result.contentType).send(result.text);
   } else if (result.body === undefined) {
     res.end();
+  } else if (result.sharedBody === true && typeof result.body === 'object' && result.body !== null) {
+    // Encoded once: `res.send` would otherwise copy a large string into a new Buffer for every request.
+    let json = sharedJson.get(result.body);
+    if (json === undefined) {
+      json = Buffer.from(jsonLikeResJson(res, result.body), 'utf8');
+      sharedJson.set(result.body, json);
+    }
+    // What `res.json` sets (it sends a string, so `res.send` adds the charset).
+    if (res.get('Content-Type') === undefined) res.set('Content-Type', 'application/json; charset=utf-8');
+    res.send(json);
   } else {
     res.json(result.body);
   }
   return result.status;
+}
+
+/** The text `res.json(value)` sends, under the same app settings (replacer, spaces, escaping of < > &). */
+function jsonLikeResJson(res: Response, value: unknown): string {
+  const app = res.app;
+  const replacer = app.get('json replacer') as ((key: string, value: unknown) => unknown) | undefined;
+  const spaces = app.get('json spaces') as number | string | undefined;
+  // Truthiness, as Express tests these settings.
+  const json = replacer || spaces ? JSON.stringify(value, replacer, spaces) : JSON.stringify(value);
+  if (!app.get('json escape')) return json;
+  return json.replace(/[<>&]/g, (c) => (c === '<' ? '\\u003c' : c === '>' ? '\\u003e' : '\\u0026'));
 }
 
 function describe(error: unknown): Record<string, unknown> | string {

@@ -17,6 +17,7 @@ import { createKeyspace, DEFAULT_KEY_PREFIX, KisJobsError } from '@kisjobs/proto
 import { createAuditRecorder } from '../audit/recorder.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import { createPasswordHasher } from '../auth/password.js';
+import { createPrincipalCache } from '../auth/principal-cache.js';
 import { createLoginRateLimiter } from '../auth/rate-limit.js';
 import { resolveAuthSettings, type AuthOptions } from '../auth/settings.js';
 import { systemClock, type Clock, type Logger } from '../registry/ports.js';
@@ -77,10 +78,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const bodyLimitBytes = options.http?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const keyspace = createKeyspace(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const shutdown = new AbortController();
+  // One per app: the authenticator reads it, the routes that end or change credentials invalidate it.
+  const principals = createPrincipalCache({ clock, ttlMs: settings.principalCacheTtlMs });
   const auth = {
     settings,
     hasher: createPasswordHasher(settings.scrypt),
     limiter: createLoginRateLimiter({ redis, hashTag: keyspace.hashTag, limits: settings.loginLimits }),
+    credentials: principals,
   };
   const info: OpenApiInfo = {
     title: options.info?.title ?? 'KisJobs control-plane API',
@@ -105,7 +109,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   const metrics = createHttpMetrics(metricsRegistry);
   const adapterDeps = {
-    authenticator: createAuthenticator({ prisma, clock, settings }),
+    authenticator: createAuthenticator({ prisma, clock, settings, cache: principals }),
+    sharedJson: new WeakMap<object, Buffer>(),
     audit: createAuditRecorder({ prisma, clock, logger }),
     metrics,
     logger,

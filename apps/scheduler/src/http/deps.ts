@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { PrismaClient } from '@kisjobs/db';
 import type { PasswordHasher } from '../auth/password.js';
+import type { CredentialChanges } from '../auth/principal-cache.js';
 import type { LoginRateLimiter } from '../auth/rate-limit.js';
 import type { AuthSettings } from '../auth/settings.js';
 import type { Clock, Logger } from '../registry/ports.js';
@@ -28,6 +29,8 @@ export interface RouteDeps {
     readonly settings: AuthSettings;
     readonly hasher: PasswordHasher;
     readonly limiter: LoginRateLimiter;
+    /** Routes that end or change credentials report it here: this process's cached lookups drop them at once. */
+    readonly credentials: CredentialChanges;
   };
   /** The OpenAPI document of the whole route table (built once, on first use). */
   readonly openapi: () => JsonObject;

@@ -86,6 +86,11 @@ interface ResponseBase {
 /** JSON (`body` undefined: no content, e.g. 204). */
 export interface JsonResponse extends ResponseBase {
   readonly body?: unknown;
+  /**
+   * The same body object answers several requests (requests that shared one read, see same-turn.ts): the
+   * adapter serialises it once. Such a body must never change once returned.
+   */
+  readonly sharedBody?: boolean;
 }
 /** Text in another media type (HTML, YAML, Prometheus text). */
 export interface TextResponse extends ResponseBase {

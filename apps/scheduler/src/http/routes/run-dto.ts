@@ -5,8 +5,14 @@ import { z } from 'zod';
 
 const Summary = z.array(FunctionSummary);
 
+/** The per-function summary, or [] when there is none or it is not one (a run still pending has none). */
+function functionsOf(summary: RunRow['summary']): Run['functions'] {
+  if (summary === null || (Array.isArray(summary) && summary.length === 0)) return [];
+  const parsed = Summary.safeParse(summary);
+  return parsed.success ? parsed.data : [];
+}
+
 export function runDto(row: RunRow): Run {
-  const summary = Summary.safeParse(row.summary ?? []);
   return {
     id: row.id,
     jobId: row.jobId,
@@ -29,7 +35,7 @@ export function runDto(row: RunRow): Run {
     shardIndex: row.shardIndex,
     shardTotal: row.shardTotal,
     params: (row.params ?? {}) as Record<string, string>,
-    functions: summary.success ? summary.data : [],
+    functions: functionsOf(row.summary),
     error:
       row.errorMessage === null && row.errorCode === null
         ? null

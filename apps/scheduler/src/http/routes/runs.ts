@@ -2,9 +2,20 @@
  * `/api/runs`: the run listing (filters, keyset paging newest first, restricted to the caller's scenes), one
  * run with its per-function summary, terminate, and log lines paged by seq. The live tail is in
  * run-logs-stream.ts.
+ *
+ * The listing is the API's hottest read (bench/api): identical listings made in one event-loop turn share one
+ * query (same-turn.ts), and the page they share is turned into its body and serialised once.
  */
 import { z } from 'zod';
-import { getRunById, listRunLogLines, listRuns, type RunFilter } from '@kisjobs/db';
+import {
+  getRunById,
+  listRunLogLines,
+  listRuns,
+  type Page,
+  type PageRequest,
+  type Run as RunRow,
+  type RunFilter,
+} from '@kisjobs/db';
 import {
   ConflictError,
   isFinalRunStatus,
@@ -20,6 +31,7 @@ import {
 import type { RouteDeps } from '../deps.js';
 import { loadInScene } from '../resource.js';
 import { defineRoute, type ApiRequest, type Route } from '../route.js';
+import { sameTurn } from '../same-turn.js';
 import { logLineDto, runDto } from './run-dto.js';
 import { actorOf, schedulerOf } from './scheduler-service.js';
 
@@ -36,8 +48,40 @@ export function runInScene(deps: RouteDeps, req: ApiRequest<{ id: string }>) {
   );
 }
 
+interface Listing {
+  readonly filter: RunFilter;
+  readonly page: PageRequest;
+}
+
+/** Equal keys: the same statement with the same parameters. */
+function listingKey({ filter, page }: Listing): string {
+  return JSON.stringify([
+    filter.jobId,
+    filter.sceneIds,
+    filter.statuses,
+    filter.triggerTypes,
+    filter.from?.getTime(),
+    filter.to?.getTime(),
+    page.limit,
+    page.cursor,
+  ]);
+}
+
+type RunPageBody = { readonly items: readonly Run[]; readonly nextCursor: string | null };
+
 export function runRoutes(deps: RouteDeps): Route[] {
   const { prisma } = deps;
+  const list = sameTurn((listing: Listing) => listRuns(prisma, listing.filter, listing.page), listingKey);
+  // A page shared by several requests gets one body (and, through `sharedBody`, one serialisation).
+  const bodies = new WeakMap<Page<RunRow>, RunPageBody>();
+  const bodyOf = (page: Page<RunRow>): RunPageBody => {
+    let body = bodies.get(page);
+    if (body === undefined) {
+      body = Object.freeze({ items: Object.freeze(page.items.map(runDto)), nextCursor: page.nextCursor });
+      bodies.set(page, body);
+    }
+    return body;
+  };
   return [
     defineRoute({
       id: 'runs.list',
@@ -67,8 +111,8 @@ export function runRoutes(deps: RouteDeps): Route[] {
           ...(from === undefined ? {} : { from: new Date(from) }),
           ...(to === undefined ? {} : { to: new Date(to) }),
         };
-        const page = await listRuns(prisma, filter, { limit, cursor });
-        return { status: 200, body: { items: page.items.map(runDto), nextCursor: page.nextCursor } };
+        const page = await list({ filter, page: { limit, cursor } });
+        return { status: 200, body: bodyOf(page), sharedBody: true };
       },
     }),
     defineRoute({

@@ -149,6 +149,8 @@ export function sceneRoutes(deps: RouteDeps): Route[] {
       audit: target,
       handler: async (req) => {
         const result = await deleteScene(prisma, req.params.id);
+        // The scene's grants went with it: cached principals of this process may list it.
+        if (result === 'deleted') deps.auth.credentials.everyoneChanged();
         if (result === 'not_found') throw new NotFoundError('scene', req.params.id);
         if (result === 'in_use')
           throw new ConflictError('Jobs still belong to this scene: move or delete them first');

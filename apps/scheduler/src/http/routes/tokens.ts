@@ -12,7 +12,12 @@ import type { RouteDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 
 export function tokenRoutes(deps: RouteDeps): Route[] {
-  const tokenDeps: TokenDeps = { prisma: deps.prisma, clock: deps.clock, settings: deps.auth.settings };
+  const tokenDeps: TokenDeps = {
+    prisma: deps.prisma,
+    clock: deps.clock,
+    settings: deps.auth.settings,
+    credentials: deps.auth.credentials,
+  };
   return [
     defineRoute({
       id: 'tokens.list',

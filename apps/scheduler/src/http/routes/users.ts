@@ -9,7 +9,7 @@ import {
   getUserOrThrow,
   setGrants,
   updateUser,
-  type UserServiceDeps,
+  type UserAdminDeps,
 } from '../../auth/users.js';
 import type { RouteDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
@@ -17,7 +17,12 @@ import { defineRoute, type Route } from '../route.js';
 const ById = z.strictObject({ id: UserId });
 
 export function userRoutes(deps: RouteDeps): Route[] {
-  const users: UserServiceDeps = { prisma: deps.prisma, clock: deps.clock, hasher: deps.auth.hasher };
+  const users: UserAdminDeps = {
+    prisma: deps.prisma,
+    clock: deps.clock,
+    hasher: deps.auth.hasher,
+    credentials: deps.auth.credentials,
+  };
   const target = { targetType: 'user', targetId: (req: { params: { id: string } }) => req.params.id };
   return [
     defineRoute({
