@@ -41,26 +41,49 @@ export interface NewRunsSpec {
   readonly hold: boolean;
 }
 
+/** What every new run row of a trigger shares, whatever becomes of it (dispatched, held or final). */
+export type RunBaseSpec = Pick<
+  NewRunsSpec,
+  | 'job'
+  | 'idOf'
+  | 'triggerType'
+  | 'triggeredBy'
+  | 'scheduledAt'
+  | 'attempt'
+  | 'maxAttempts'
+  | 'parentRunId'
+  | 'params'
+>;
+
+/** The fields of one shard's row that do not depend on its fate. */
+export function runBase(
+  spec: RunBaseSpec,
+  shard: Pick<ShardTarget, 'shardIndex' | 'shardTotal'>,
+  triggeredAt: Date,
+) {
+  return {
+    id: spec.idOf(shard.shardIndex),
+    jobId: spec.job.id,
+    sceneId: spec.job.sceneId,
+    flowName: spec.job.flowName,
+    triggerType: spec.triggerType,
+    triggeredBy: spec.triggeredBy,
+    scheduledAt: spec.scheduledAt,
+    triggeredAt,
+    attempt: spec.attempt,
+    maxAttempts: Math.max(spec.attempt, spec.maxAttempts ?? spec.job.retry.maxAttempts),
+    parentRunId: spec.parentRunId ?? null,
+    executorGroup: spec.job.group,
+    shardIndex: shard.shardIndex,
+    shardTotal: shard.shardTotal,
+    params: spec.params,
+  };
+}
+
 export function prepareRuns(ctx: DispatchContext, spec: NewRunsSpec): PreparedRun[] {
   const now = ctx.clock.now();
   return spec.targets.map((shard): PreparedRun => {
-    const base = {
-      id: spec.idOf(shard.shardIndex),
-      jobId: spec.job.id,
-      sceneId: spec.job.sceneId,
-      flowName: spec.job.flowName,
-      triggerType: spec.triggerType,
-      triggeredBy: spec.triggeredBy,
-      scheduledAt: spec.scheduledAt,
-      triggeredAt: now,
-      attempt: spec.attempt,
-      maxAttempts: Math.max(spec.attempt, spec.maxAttempts ?? spec.job.retry.maxAttempts),
-      parentRunId: spec.parentRunId ?? null,
-      executorGroup: spec.job.group,
-      shardIndex: shard.shardIndex,
-      shardTotal: shard.shardTotal,
-      params: spec.params,
-    };
+    const base = runBase(spec, shard, now);
     const target = shard.target;
     if (spec.hold) {
       return { insert: { ...base, status: 'pending', dispatchedAt: null, targetQueue: null } };

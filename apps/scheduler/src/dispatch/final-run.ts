@@ -5,7 +5,7 @@
  * `triggered_at`, never dispatched). Both `trigger` and the batch fire path build it here, so the row is
  * the same whichever path records it.
  */
-import type { NewRunsSpec, PreparedRun } from './deliver.js';
+import { runBase, type NewRunsSpec, type PreparedRun } from './deliver.js';
 import type { RunInsert } from './run-store.js';
 
 /** What a final row takes from the trigger. */
@@ -19,25 +19,8 @@ export type FinalOutcome = Pick<RunInsert, 'status' | 'skipReason' | 'errorCode'
 };
 
 export function finalRun(spec: FinalRunSpec, at: Date, outcome: FinalOutcome): PreparedRun[] {
-  const insert: RunInsert = {
-    id: spec.idOf(0),
-    jobId: spec.job.id,
-    sceneId: spec.job.sceneId,
-    flowName: spec.job.flowName,
-    triggerType: spec.triggerType,
-    triggeredBy: spec.triggeredBy,
-    scheduledAt: spec.scheduledAt,
-    triggeredAt: at,
-    attempt: 1,
-    maxAttempts: spec.job.retry.maxAttempts,
-    parentRunId: spec.parentRunId ?? null,
-    executorGroup: spec.job.group,
-    shardIndex: 0,
-    shardTotal: 1,
-    params: spec.params,
-    dispatchedAt: null,
-    targetQueue: null,
-    ...outcome,
-  };
+  // The first attempt (a final row is never retried), shard 0 of 1.
+  const base = runBase({ ...spec, attempt: 1 }, { shardIndex: 0, shardTotal: 1 }, at);
+  const insert: RunInsert = { ...base, dispatchedAt: null, targetQueue: null, ...outcome };
   return [{ insert }];
 }
