@@ -1,7 +1,8 @@
 /**
- * Runs flows in isolation threads: a ThreadPool whose threads start at thread-main.ts. One run per thread;
- * a stop request (terminate, timeout) is first cooperative (the run's AbortSignal), then kills the thread
- * after `cancelGraceMs`, which ends even a function stuck in `while (true) {}`.
+ * Runs flows in isolation threads: a ThreadPool whose threads start at thread-main.ts. One run at a time
+ * per thread (short runs may queue behind a flowing thread's run; see ThreadPool); a stop request
+ * (terminate, timeout) is first cooperative (the run's AbortSignal), then kills the thread after
+ * `cancelGraceMs`, which ends even a function stuck in `while (true) {}`.
  */
 import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '@kisjobs/protocol';
