@@ -31,6 +31,8 @@ export interface ExecutorStats {
   readonly threads: number;
   /** Threads killed (a run that would not stop) or crashed, and replaced. */
   readonly threadsReplaced: number;
+  /** Runs queued behind a busy thread that it had not started in time, and moved to another thread. */
+  readonly queuedRunsReclaimed: number;
   /** Whether its record is in the registry: from registration until deregistration, unless found gone. */
   readonly registered: boolean;
   /** Whether its Redis connection is up (commands wait in a queue while it is not). */
@@ -122,6 +124,7 @@ class KisJobsExecutor implements Executor {
       runIds,
       threads: pool?.threads ?? 0,
       threadsReplaced: pool?.replaced ?? 0,
+      queuedRunsReclaimed: pool?.reclaimed ?? 0,
       registered: this.#parts.registered === true && this.#parts.heartbeat?.registered !== false,
       redisConnected: this.#parts.redis?.status === 'ready',
     };

@@ -10,6 +10,9 @@
  *   kisjobs_executor_heartbeat_failures_total{reason}      error | refused | stalled | withheld (observer.ts)
  *   kisjobs_executor_registered                            1 while its record is in the registry
  *   kisjobs_executor_redis_connected                       1 while its Redis connection is up
+ *   kisjobs_executor_isolation_threads                     isolation threads started now
+ *   kisjobs_executor_isolation_threads_replaced_total      threads killed (a run would not stop) or crashed
+ *   kisjobs_executor_queued_runs_reclaimed_total           runs queued behind a busy thread, moved to another
  * plus prom-client's default process metrics (`process_*`, `nodejs_*`) unless `defaultMetrics: false`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -24,12 +27,19 @@ export const EXECUTOR_METRIC_NAMES = {
   heartbeatFailures: 'kisjobs_executor_heartbeat_failures_total',
   registered: 'kisjobs_executor_registered',
   redisConnected: 'kisjobs_executor_redis_connected',
+  isolationThreads: 'kisjobs_executor_isolation_threads',
+  threadsReplaced: 'kisjobs_executor_isolation_threads_replaced_total',
+  queuedRunsReclaimed: 'kisjobs_executor_queued_runs_reclaimed_total',
 } as const;
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3_600];
 
 export type ExecutorStatsSource = () =>
-  Pick<ExecutorStats, 'activeRuns' | 'registered' | 'redisConnected'> | undefined;
+  | Pick<
+      ExecutorStats,
+      'activeRuns' | 'registered' | 'redisConnected' | 'threads' | 'threadsReplaced' | 'queuedRunsReclaimed'
+    >
+  | undefined;
 
 export interface ExecutorMetricsOptions {
   /** Also collect prom-client's default process metrics into the registry (default true). */
@@ -88,6 +98,29 @@ export function createExecutorMetrics(
   );
   gauge(n.redisConnected, '1 while the Redis connection is up', () =>
     stats()?.redisConnected === true ? 1 : 0,
+  );
+
+  gauge(n.isolationThreads, 'Isolation threads started now', () => stats()?.threads ?? 0);
+  // Counts kept by the thread pool, read at scrape time.
+  const poolCounter = (name: string, help: string, read: () => number): void =>
+    void new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  poolCounter(
+    n.threadsReplaced,
+    'Isolation threads terminated because a run would not stop, or that crashed, and replaced',
+    () => stats()?.threadsReplaced ?? 0,
+  );
+  poolCounter(
+    n.queuedRunsReclaimed,
+    'Runs queued behind a busy isolation thread that it had not started in time, moved to another thread',
+    () => stats()?.queuedRunsReclaimed ?? 0,
   );
 
   return {

@@ -1,7 +1,7 @@
 /**
  * The runnable executor's metrics endpoint, on real child processes: `--metrics-port 0` serves /metrics
  * (runs started and finished by flow and status, durations, active runs, registration, Redis connection,
- * heartbeat failures, process metrics) and /healthz (200 while registered and connected, 503 naming what is
+ * heartbeat failures, isolation threads and their replacements, process metrics) and /healthz (200 while registered and connected, 503 naming what is
  * wrong while Redis is down or the record is gone). Off by default; a port that is taken exits 1.
  */
 import { createServer, type Server } from 'node:net';
@@ -58,6 +58,9 @@ describe('executor metrics endpoint', () => {
     expect(sample(before, 'kisjobs_executor_redis_connected')).toBe(1);
     expect(sample(before, 'kisjobs_executor_active_runs')).toBe(0);
     expect(sample(before, 'kisjobs_executor_heartbeat_failures_total{reason="refused"}')).toBe(0);
+    expect(sample(before, 'kisjobs_executor_isolation_threads')).toBeGreaterThanOrEqual(1);
+    expect(sample(before, 'kisjobs_executor_isolation_threads_replaced_total')).toBe(0);
+    expect(sample(before, 'kisjobs_executor_queued_runs_reclaimed_total')).toBe(0);
     expect(before).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(before).toMatch(/^nodejs_heap_size_used_bytes \d/m);
 
@@ -93,6 +96,13 @@ describe('executor metrics endpoint', () => {
     expect(
       sample(after, 'kisjobs_executor_run_duration_seconds_bucket{le="2.5",flow="sleep",status="succeeded"}'),
     ).toBe(1);
+
+    // A run stuck in a CPU loop is ended by killing its thread, which is then replaced.
+    const stuck = await s.side.enqueue(runRequest('spin'));
+    await s.side.waitForEvent(stuck.runId, 'started');
+    await s.side.terminate(stuck.runId);
+    expect((await s.side.finished(stuck.runId)).status).toBe('terminated');
+    expect(sample(await scrape(base), 'kisjobs_executor_isolation_threads_replaced_total')).toBe(1);
 
     const headOnly = await fetch(`${base}/metrics`, { method: 'HEAD' });
     expect(headOnly.status).toBe(200);
