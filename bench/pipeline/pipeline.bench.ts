@@ -96,45 +96,6 @@ async function pipelineRep(
   return { ms, failed };
 }
 
-/**
- * Starts every isolation thread of the executor before anything is measured: `concurrency` cooperative
- * sleeps, in waves of 10 (a thread start costs a few hundred ms of CPU, so the pool grows a few at a time),
- * then terminated. Without it the pool grows during the first repetitions and their CPU is the threads'
- * start-up, not the runs (a production executor pays it once, at its first busy moment).
- */
-async function warmThreads(p: Pipeline): Promise<void> {
-  const jobId = await p.job({
-    flowName: 'sleep',
-    name: 'warm-threads',
-    params: { ms: '600000' },
-    timeoutMs: 600_000,
-  });
-  const runIds: string[] = [];
-  for (let target = Math.min(10, CONCURRENCY); ; target = Math.min(target + 10, CONCURRENCY)) {
-    while (runIds.length < target) {
-      const result = await p.scheduler.trigger(jobId, { triggerType: 'api', triggeredBy: 'bench' });
-      runIds.push(...result.runIds);
-    }
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const [row] = await p.prisma.$queryRaw<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM runs WHERE job_id = ${jobId} AND status = 'running'`;
-      if ((row?.n ?? 0) >= target) break;
-      if (Date.now() > deadline) throw new Error(`warm-up: ${target} sleeps did not start`);
-      await sleep(100);
-    }
-    if (target === CONCURRENCY) break;
-  }
-  for (const runId of runIds) {
-    await p.scheduler.terminate(runId, { requestedBy: 'bench', reason: 'threads warmed up' });
-  }
-  const deadline = Date.now() + 60_000;
-  while ((await activeRuns(p, jobId)) > 0) {
-    if (Date.now() > deadline) throw new Error('warm-up sleeps did not end');
-    await sleep(100);
-  }
-}
-
 async function rawRep(queue: Queue, runs: number): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < runs; i += 1_000) {
@@ -223,10 +184,15 @@ async function main(): Promise<void> {
     const executor = await p.spawnExecutor({
       instanceId: 'bench-exe',
       concurrency: CONCURRENCY,
-      extraArgs: ['--log-level', 'warn'],
+      // Every isolation thread started before anything is measured: otherwise the pool grows during the
+      // first repetitions and their CPU is the threads' start-up (tsx, the functions module), not the runs.
+      extraArgs: ['--log-level', 'warn', '--warm-threads', String(CONCURRENCY)],
+      waitOnline: false,
       // e.g. BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the executor.
       nodeArgs: (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     });
+    // It registers once its threads are up: two start at a time, about half a second of CPU each.
+    await p.waitOnline([executor.instanceId], 60_000 + CONCURRENCY * 2_000);
     const jobId = await p.job({ flowName: 'noop', name: 'bench-noop', timeoutMs: 60_000 });
 
     const rawQueueName = 'raw';
@@ -240,7 +206,6 @@ async function main(): Promise<void> {
       prefix: `{${p.redis.prefix}-raw}`,
     });
     // Warm-up: threads, connections, JIT.
-    await warmThreads(p);
     await pipelineRep(p, jobId, Math.min(1_000, RUNS));
     await rawRep(rawQueue, Math.min(1_000, RUNS));
     // Pipeline and raw repetitions alternate, so that both see the same machine (it is shared).

@@ -65,48 +65,6 @@ interface WindowResult {
   readonly schedulerRssMb: number;
 }
 
-/**
- * Starts the executor's 100 isolation threads (each loads tsx and the functions module once, about half a
- * second of CPU): in waves of 10 long sleeps, each wave waiting for the previous ones to be running, so the
- * pool grows 10 threads at a time instead of 100 at once; then the sleeps are terminated.
- */
-async function warmUp(stack: ScheduleStack, concurrency: number): Promise<void> {
-  const job = await stack.admin.createJob({
-    name: 'warm-up',
-    sceneId: stack.sceneId,
-    flowName: 'sleep',
-    group: stack.group,
-    schedule: { type: 'manual' },
-    blockStrategy: 'parallel',
-    params: { ms: '600000' },
-  });
-  const runIds: string[] = [];
-  for (
-    let target = Math.min(10, concurrency);
-    runIds.length < concurrency;
-    target = Math.min(target + 10, concurrency)
-  ) {
-    while (runIds.length < target) {
-      const result = await stack.admin.trigger(job.id, { triggerType: 'manual', triggeredBy: 'bench' });
-      runIds.push(...result.runIds);
-    }
-    const deadline = Date.now() + 120_000;
-    while ((await stack.prisma.run.count({ where: { jobId: job.id, status: 'running' } })) < target) {
-      if (Date.now() > deadline) throw new Error(`warm-up: ${target} runs did not start`);
-      await sleep(250);
-    }
-  }
-  for (const runId of runIds)
-    await stack.admin.terminate(runId, { requestedBy: 'bench', reason: 'warm-up done' });
-  const deadline = Date.now() + 60_000;
-  while (
-    (await stack.prisma.run.count({ where: { jobId: job.id, status: { in: ['pending', 'running'] } } })) > 0
-  ) {
-    if (Date.now() > deadline) throw new Error('warm-up runs did not end');
-    await sleep(250);
-  }
-}
-
 async function measureWindow(
   stack: ScheduleStack,
   scheduler: ServiceChild,
@@ -201,8 +159,9 @@ async function precision(
   let scheduler: ServiceChild;
   try {
     scheduler = await stack.spawnScheduler({ name: 'bench' });
-    await stack.spawnExecutor({ concurrency });
-    await warmUp(stack, concurrency);
+    // Every isolation thread started before anything is measured (each loads tsx and the functions module,
+    // about half a second of CPU), so that no window pays for thread start-up.
+    await stack.spawnExecutor({ concurrency, warmThreads: concurrency });
     const seconds = QUICK ? 20 : 120;
     const reps = label === '' && !QUICK ? 3 : 1;
     if (!QUICK) {

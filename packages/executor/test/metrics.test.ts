@@ -162,6 +162,14 @@ describe('executor metrics endpoint', () => {
     expect(sample(await scrape(base), 'kisjobs_executor_registered')).toBe(1);
   });
 
+  it('starts --warm-threads isolation threads before it takes runs', async () => {
+    const s = await stage.shared('exec-metrics');
+    const child = spawnWithMetrics(s, ['--metrics-port', '0', '--warm-threads', '3', '--concurrency', '4']);
+    const base = await endpointOf(child);
+    await child.started();
+    expect(sample(await scrape(base), 'kisjobs_executor_isolation_threads')).toBe(3);
+  });
+
   it('is off by default, and a port that is taken exits 1 before registering', async () => {
     const s = await stage.shared('exec-metrics-off');
     const plain = spawnWithMetrics(s, []);

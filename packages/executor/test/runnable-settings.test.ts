@@ -35,6 +35,26 @@ describe('runnable settings (flags and env, parsed once)', () => {
     });
   });
 
+  it('reads how many isolation threads to start ahead, and refuses a bad count naming the setting', () => {
+    expect(parseExecutorSettings(['--warm-threads', '8'], base, io)).toMatchObject({
+      kind: 'ok',
+      settings: { warmThreads: 8 },
+    });
+    expect(parseExecutorSettings([], { ...base, KISJOBS_WARM_THREADS: '0' }, io)).toMatchObject({
+      kind: 'ok',
+      settings: { warmThreads: 0 },
+    });
+    expect(parseExecutorSettings([], { ...base, KISJOBS_WARM_THREADS: '-1' }, io)).toEqual({
+      kind: 'invalid',
+      issues: [
+        {
+          path: 'KISJOBS_WARM_THREADS',
+          message: 'Expected a whole number from 0 to 1000 (got "-1")',
+        },
+      ],
+    });
+  });
+
   it('reads the token from a file, which wins over KISJOBS_TOKEN', () => {
     const result = parseExecutorSettings(
       ['--token-file', 'token.txt'],

@@ -134,6 +134,8 @@ export interface ScheduleStack {
     readonly concurrency?: number;
     readonly group?: string;
     readonly token?: string;
+    /** Isolation threads to start before the executor takes runs (`--warm-threads`). */
+    readonly warmThreads?: number;
   }): Promise<ServiceChild>;
   createGroup(name: string): Promise<string>;
   close(): Promise<void>;
@@ -209,13 +211,18 @@ export async function startScheduleStack(
         FUNCTIONS_MODULE,
         '--concurrency',
         String(opts.concurrency ?? 50),
+        ...(opts.warmThreads === undefined ? [] : ['--warm-threads', String(opts.warmThreads)]),
       ];
       const service = watchLines(
         spawnService(process.execPath, args, { env }),
         (line) => line.msg === 'executor started',
       );
       children.push(service);
-      await service.waitForLine((line) => line.msg === 'executor started');
+      // Warm threads start two at a time, about half a second of CPU each.
+      await service.waitForLine(
+        (line) => line.msg === 'executor started',
+        60_000 + (opts.warmThreads ?? 0) * 2_000,
+      );
       return service;
     },
     async close() {

@@ -32,6 +32,8 @@ Runs KisFlow functions for one executor group. Settings come from flags or the e
   --functions <path>        KISJOBS_FUNCTIONS      functions module, .js or .ts (required)
   --redis <url>             KISJOBS_REDIS_URL      default redis://127.0.0.1:6379
   --concurrency <n>         KISJOBS_CONCURRENCY    runs at once, default 10
+  --warm-threads <n>        KISJOBS_WARM_THREADS   isolation threads started before the first run
+                                                   (at most the concurrency), default 1
   --prefix <prefix>         KISJOBS_PREFIX         keyspace prefix, default ${DEFAULT_KEY_PREFIX}
   --instance-id <id>        KISJOBS_INSTANCE_ID    default <hostname>-<pid>-<random>
   --drain-timeout-ms <ms>   KISJOBS_DRAIN_TIMEOUT_MS  default 30000
@@ -50,6 +52,7 @@ export interface ExecutorSettings {
   readonly group: string;
   readonly functions: string;
   readonly concurrency: number;
+  readonly warmThreads?: number;
   readonly prefix: string;
   readonly instanceId?: string;
   readonly drainTimeoutMs?: number;
@@ -80,6 +83,7 @@ const FLAGS = {
   functions: { type: 'string' },
   redis: { type: 'string' },
   concurrency: { type: 'string' },
+  'warm-threads': { type: 'string' },
   prefix: { type: 'string' },
   'instance-id': { type: 'string' },
   'drain-timeout-ms': { type: 'string' },
@@ -114,6 +118,7 @@ const SETTINGS = {
     fallback: 'redis://127.0.0.1:6379',
   },
   concurrency: { flag: 'concurrency', env: 'KISJOBS_CONCURRENCY', schema: Int(1, 1_000), fallback: '10' },
+  warmThreads: { flag: 'warm-threads', env: 'KISJOBS_WARM_THREADS', schema: Int(0, 1_000) },
   prefix: { flag: 'prefix', env: 'KISJOBS_PREFIX', schema: KeyPrefix, fallback: DEFAULT_KEY_PREFIX },
   instanceId: { flag: 'instance-id', env: 'KISJOBS_INSTANCE_ID', schema: InstanceId },
   drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'KISJOBS_DRAIN_TIMEOUT_MS', schema: Int(0, 86_400_000) },
@@ -199,6 +204,7 @@ export function parseExecutorSettings(argv: readonly string[], env: Env, io: Set
       concurrency: values.concurrency as number,
       prefix: values.prefix as string,
       logLevel: values.logLevel as ExecutorSettings['logLevel'],
+      ...(values.warmThreads === undefined ? {} : { warmThreads: values.warmThreads as number }),
       ...(values.instanceId === undefined ? {} : { instanceId: values.instanceId as string }),
       ...(values.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: values.drainTimeoutMs as number }),
       ...(values.mainStallLimitMs === undefined

@@ -44,6 +44,7 @@ async function main(): Promise<number> {
       tokenSource: s.tokenSource,
       functions: s.functions,
       concurrency: s.concurrency,
+      ...(s.warmThreads === undefined ? {} : { warmThreads: s.warmThreads }),
       ...(s.instanceId === undefined ? {} : { instanceId: s.instanceId }),
       ...(s.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: s.drainTimeoutMs }),
       ...(s.mainStallLimitMs === undefined ? {} : { mainStallLimitMs: s.mainStallLimitMs }),
