@@ -34,6 +34,7 @@ const RUNS = Number(values.runs);
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const REPEAT = Number(values.repeat);
+
 const SCENES = 5;
 const JOBS_PER_SCENE = 10;
 const CHUNK = 100_000;
@@ -50,6 +51,8 @@ interface LoadResult {
   readonly errors: Readonly<Record<string, number>>;
   /** CPU time of the load client per request. */
   readonly clientCpuMs: number;
+  /** Bytes of a 200 answer's body. */
+  readonly wireBytesPerAnswer: number;
   /** CPU time of this process (the HTTP app and its Postgres client) per request. */
   readonly serverCpuMs?: number;
   /** CPU time of the Postgres backends serving this database per request (Linux /proc; NaN elsewhere). */
@@ -240,7 +243,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < REPEAT; r++) {
       const pgBefore = await postgresCpu(env);
       const cpuBefore = process.cpuUsage();
-      const loaded = await load({ url: env.url, clients: CLIENTS, seconds: SECONDS, queries });
+      const loaded = await load({
+        url: env.url,
+        clients: CLIENTS,
+        seconds: SECONDS,
+        queries,
+      });
       const cpu = process.cpuUsage(cpuBefore);
       const pgSpent = cpuSpent(pgBefore, await postgresCpu(env));
       const result = {
@@ -261,13 +269,13 @@ async function main(): Promise<void> {
       'CPU ms/request: the app (this process), its Postgres backends, and the load client. Steady p99: requests',
       "sent after the load client's first 2 s. Load: the 1-minute load average when the repetition ended.",
       '',
-      '| repetition | requests | req/s | p50 ms | p99 ms | max ms | steady p99 ms | CPU app | CPU Postgres | CPU client | load | non-200 |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| repetition | requests | req/s | p50 ms | p99 ms | max ms | steady p99 ms | CPU app | CPU Postgres | CPU client | KB/answer | load | non-200 |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...results.map(
         (x, i) =>
-          `| ${i + 1} | ${x.requests} | ${Math.round(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${ms(x.steadyP99)} | ${ms(x.serverCpuMs ?? Number.NaN)} | ${ms(x.postgresCpuMs ?? Number.NaN)} | ${ms(x.clientCpuMs)} | ${ms(x.loadAverage ?? Number.NaN)} | ${JSON.stringify(x.errors)} |`,
+          `| ${i + 1} | ${x.requests} | ${Math.round(x.rps)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${ms(x.steadyP99)} | ${ms(x.serverCpuMs ?? Number.NaN)} | ${ms(x.postgresCpuMs ?? Number.NaN)} | ${ms(x.clientCpuMs)} | ${ms(x.wireBytesPerAnswer / 1024)} | ${ms(x.loadAverage ?? Number.NaN)} | ${JSON.stringify(x.errors)} |`,
       ),
-      `| **median** | | **${Math.round(median(results.map((x) => x.rps)))}** | **${ms(median(results.map((x) => x.p50)))}** | **${ms(median(results.map((x) => x.p99)))}** | **${ms(median(results.map((x) => x.max)))}** | **${ms(median(results.map((x) => x.steadyP99)))}** | **${ms(median(results.map((x) => x.serverCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.postgresCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.clientCpuMs)))}** | | |`,
+      `| **median** | | **${Math.round(median(results.map((x) => x.rps)))}** | **${ms(median(results.map((x) => x.p50)))}** | **${ms(median(results.map((x) => x.p99)))}** | **${ms(median(results.map((x) => x.max)))}** | **${ms(median(results.map((x) => x.steadyP99)))}** | **${ms(median(results.map((x) => x.serverCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.postgresCpuMs ?? Number.NaN)))}** | **${ms(median(results.map((x) => x.clientCpuMs)))}** | **${ms(median(results.map((x) => x.wireBytesPerAnswer / 1024)))}** | | |`,
     ];
     lines.push(
       '',

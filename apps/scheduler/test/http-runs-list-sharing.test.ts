@@ -1,21 +1,22 @@
 /**
- * The cheap paths of `GET /api/runs`: identical reads in one event-loop turn share one execution (same-turn.ts),
+ * The cheap paths of `GET /api/runs`: identical reads share one execution that started after they arrived
+ * (shared-read.ts),
  * a shared page is serialised once and sent exactly as `res.json` would send it, and `runDto` keeps its
  * answers while skipping work for runs without a summary.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { insertRuns, type Run as RunRow } from '@kisjobs/db';
 import { newId } from '@kisjobs/protocol';
-import { sameTurn } from '../src/http/same-turn.js';
+import { sharedRead } from '../src/http/shared-read.js';
 import { runDto } from '../src/http/routes/run-dto.js';
 import { httpEnv, type HttpEnv } from './support/http-env.js';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('sameTurn', () => {
+describe('sharedRead', () => {
   test('identical calls in one turn share one execution and one result; other keys run on their own', async () => {
     const runs: string[] = [];
-    const read = sameTurn(
+    const read = sharedRead(
       (key: string) => {
         runs.push(key);
         return Promise.resolve({ key });
@@ -29,32 +30,49 @@ describe('sameTurn', () => {
     expect(b).toEqual({ key: 'b' });
   });
 
-  test('nothing starts before the turn is over, and a later call never joins a started execution', async () => {
-    let started = 0;
-    const release: (() => void)[] = [];
-    const read = sameTurn(
-      () => {
-        started++;
-        return new Promise<number>((resolve) => release.push(() => resolve(started)));
+  test('a call never joins a started execution: it waits for it, and the calls made meanwhile share the next', async () => {
+    const started: string[] = [];
+    const release = new Map<number, () => void>();
+    const read = sharedRead(
+      (key: string) => {
+        const n = started.push(key);
+        return new Promise<string>((resolve) => release.set(n, () => resolve(`${key}#${n}`)));
       },
-      () => 'same',
+      (key) => key,
     );
-    const first = read(undefined);
-    expect(started).toBe(0);
+    const first = read('a');
+    expect(started).toEqual([]);
     await nextTurn();
-    expect(started).toBe(1);
-    // The first execution is still running: a call made now must run again (it may follow a write).
-    const second = read(undefined);
+    expect(started).toEqual(['a']);
+    // 'a' is running: these may follow a write, so they must not get its answer, and they wait for it to end.
+    const second = read('a');
     await nextTurn();
-    expect(started).toBe(2);
-    for (const go of release) go();
-    expect(await first).toBe(2);
-    expect(await second).toBe(2);
+    const third = read('a');
+    const other = read('b');
+    await nextTurn();
+    await nextTurn();
+    expect(started).toEqual(['a', 'b']);
+    release.get(2)?.();
+    expect(await other).toBe('b#2');
+    expect(started).toEqual(['a', 'b']);
+    release.get(1)?.();
+    expect(await first).toBe('a#1');
+    await nextTurn();
+    expect(started).toEqual(['a', 'b', 'a']);
+    release.get(3)?.();
+    expect(await second).toBe('a#3');
+    expect(await third).toBe('a#3');
+    // Nothing is left running or waiting: the next call starts at the end of its own turn.
+    const fourth = read('a');
+    await nextTurn();
+    expect(started).toEqual(['a', 'b', 'a', 'a']);
+    release.get(4)?.();
+    expect(await fourth).toBe('a#4');
   });
 
   test('a failure fails every call that shared it, including one thrown before any promise', async () => {
     const boom = new Error('boom');
-    const rejecting = sameTurn(
+    const rejecting = sharedRead(
       () => Promise.reject(boom),
       () => 'k',
     );
@@ -63,13 +81,34 @@ describe('sameTurn', () => {
       { status: 'rejected', reason: boom },
       { status: 'rejected', reason: boom },
     ]);
-    const throwing = sameTurn(
+    const throwing = sharedRead(
       (): Promise<never> => {
         throw boom;
       },
       () => 'k',
     );
     await expect(throwing(1)).rejects.toBe(boom);
+  });
+
+  test('the execution waiting behind a failed one still runs, with its own answer', async () => {
+    let calls = 0;
+    let fail: (error: Error) => void = () => undefined;
+    const read = sharedRead(
+      (n: number) => {
+        calls++;
+        return calls === 1 ? new Promise<number>((_, reject) => (fail = reject)) : Promise.resolve(n);
+      },
+      () => 'k',
+    );
+    const first = read(1);
+    await nextTurn();
+    const second = read(2);
+    const third = read(3);
+    fail(new Error('first failed'));
+    await expect(first).rejects.toThrow('first failed');
+    expect(await second).toBe(2);
+    expect(await third).toBe(2);
+    expect(calls).toBe(2);
   });
 });
 

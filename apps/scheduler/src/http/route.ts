@@ -87,7 +87,7 @@ interface ResponseBase {
 export interface JsonResponse extends ResponseBase {
   readonly body?: unknown;
   /**
-   * The same body object answers several requests (requests that shared one read, see same-turn.ts): the
+   * The same body object answers several requests (requests that shared one read, see shared-read.ts): the
    * adapter serialises it once. Such a body must never change once returned.
    */
   readonly sharedBody?: boolean;

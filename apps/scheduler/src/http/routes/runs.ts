@@ -3,8 +3,8 @@
  * run with its per-function summary, terminate, and log lines paged by seq. The live tail is in
  * run-logs-stream.ts.
  *
- * The listing is the API's hottest read (bench/api): identical listings made in one event-loop turn share one
- * query (same-turn.ts), and the page they share is turned into its body and serialised once.
+ * The listing is the API's hottest read (bench/api): identical listings share one query that started after
+ * all of them arrived (shared-read.ts), and the page they share is turned into its body and serialised once.
  */
 import { z } from 'zod';
 import {
@@ -31,7 +31,7 @@ import {
 import type { RouteDeps } from '../deps.js';
 import { loadInScene } from '../resource.js';
 import { defineRoute, type ApiRequest, type Route } from '../route.js';
-import { sameTurn } from '../same-turn.js';
+import { sharedRead } from '../shared-read.js';
 import { logLineDto, runDto } from './run-dto.js';
 import { actorOf, schedulerOf } from './scheduler-service.js';
 
@@ -71,7 +71,7 @@ type RunPageBody = { readonly items: readonly Run[]; readonly nextCursor: string
 
 export function runRoutes(deps: RouteDeps): Route[] {
   const { prisma } = deps;
-  const list = sameTurn((listing: Listing) => listRuns(prisma, listing.filter, listing.page), listingKey);
+  const list = sharedRead((listing: Listing) => listRuns(prisma, listing.filter, listing.page), listingKey);
   // A page shared by several requests gets one body (and, through `sharedBody`, one serialisation).
   const bodies = new WeakMap<Page<RunRow>, RunPageBody>();
   const bodyOf = (page: Page<RunRow>): RunPageBody => {
