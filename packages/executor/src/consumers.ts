@@ -30,7 +30,14 @@ export class Consumers {
     this.#workers = queues.map((queue) => {
       const worker = new Worker<unknown, ProcessResult>(
         queue,
-        (job) => processor.process(job.data, { queue, jobId: job.id }),
+        // Ready at: added, plus its delay (a retry's backoff). `opts.delay`, not `delay`: BullMQ zeroes the
+        // latter when it moves the job to active.
+        (job) =>
+          processor.process(job.data, {
+            queue,
+            jobId: job.id,
+            readyAt: job.timestamp + (job.opts.delay ?? 0),
+          }),
         {
           connection: init.redis,
           prefix: keyspace.bullPrefix,

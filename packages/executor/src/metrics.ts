@@ -6,6 +6,7 @@
  *   kisjobs_executor_runs_started_total{flow}
  *   kisjobs_executor_runs_finished_total{flow,status}      succeeded | failed | timed_out | terminated
  *   kisjobs_executor_run_duration_seconds{flow,status}     from `started` to the end
+ *   kisjobs_executor_run_wait_seconds                      from ready in the queue to `started`
  *   kisjobs_executor_active_runs                           runs held now
  *   kisjobs_executor_heartbeat_failures_total{reason}      error | refused | stalled | withheld (observer.ts)
  *   kisjobs_executor_registered                            1 while its record is in the registry
@@ -23,6 +24,7 @@ export const EXECUTOR_METRIC_NAMES = {
   runsStarted: 'kisjobs_executor_runs_started_total',
   runsFinished: 'kisjobs_executor_runs_finished_total',
   runDuration: 'kisjobs_executor_run_duration_seconds',
+  runWait: 'kisjobs_executor_run_wait_seconds',
   activeRuns: 'kisjobs_executor_active_runs',
   heartbeatFailures: 'kisjobs_executor_heartbeat_failures_total',
   registered: 'kisjobs_executor_registered',
@@ -33,6 +35,8 @@ export const EXECUTOR_METRIC_NAMES = {
 } as const;
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3_600];
+/** Start delays worth telling apart: a few ms (idle) to minutes (a backlog). */
+const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export type ExecutorStatsSource = () =>
   | Pick<
@@ -74,6 +78,14 @@ export function createExecutorMetrics(
     help: 'Run duration in seconds, from start to end, by flow and status',
     labelNames: ['flow', 'status'] as const,
     buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const wait = new Histogram({
+    name: n.runWait,
+    help:
+      'Seconds from a run being ready in its queue (added, or its retry delay over) to its start on this ' +
+      'executor: queueing, pick-up and hand-off (the enqueuing host clock enters it)',
+    buckets: WAIT_BUCKETS,
     registers: [registry],
   });
   const heartbeatFailures = new Counter({
@@ -126,6 +138,7 @@ export function createExecutorMetrics(
   return {
     runStarted(event) {
       started.inc({ flow: event.flow });
+      if (event.waitedMs !== undefined) wait.observe(event.waitedMs / 1000);
     },
     runFinished(event) {
       finished.inc({ flow: event.flow, status: event.status });

@@ -10,6 +10,12 @@ export interface RunStartedEvent {
   readonly runId: string;
   readonly flow: string;
   readonly attempt: number;
+  /**
+   * How long the run waited from being ready in its queue (added, or its retry delay over) to its start
+   * here; undefined when the queue did not say when it was added. The time on the enqueuing host's clock
+   * enters it, so clock skew between hosts does too.
+   */
+  readonly waitedMs: number | undefined;
 }
 
 export interface RunFinishedEvent {

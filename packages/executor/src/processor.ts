@@ -54,6 +54,8 @@ interface RunClock {
 export interface JobRef {
   readonly queue: string;
   readonly jobId: string | undefined;
+  /** When the run became ready in its queue (epoch ms): added, or its delay over. */
+  readonly readyAt?: number;
 }
 
 export class RunProcessor {
@@ -77,7 +79,8 @@ export class RunProcessor {
     if (run === undefined) {
       logger.warn('run delivered twice to this executor; the second delivery is ignored', {
         runId: request.runId,
-        ...job,
+        queue: job.queue,
+        jobId: job.jobId,
       });
       return 'duplicate';
     }
@@ -85,7 +88,7 @@ export class RunProcessor {
     const clock: RunClock = {};
     let status: ExecutorOutcome = 'failed';
     try {
-      status = await this.#execute(request, run, events, clock);
+      status = await this.#execute(request, run, events, clock, job.readyAt);
       return status;
     } catch (error) {
       logger.error('run failed inside the executor', { runId: request.runId, error: errorMessage(error) });
@@ -112,6 +115,7 @@ export class RunProcessor {
     run: ActiveRun,
     events: RunEvents,
     clock: RunClock,
+    readyAt: number | undefined,
   ): Promise<ExecutorOutcome> {
     const { runner, active, logger } = this.#o;
     const flagged = await this.#cancelFlag(request.runId);
@@ -124,7 +128,12 @@ export class RunProcessor {
     const startedAt = Date.now();
     clock.startedAt = startedAt;
     events.started();
-    this.#o.observer.runStarted({ runId: request.runId, flow: request.flowName, attempt: request.attempt });
+    this.#o.observer.runStarted({
+      runId: request.runId,
+      flow: request.flowName,
+      attempt: request.attempt,
+      waitedMs: readyAt === undefined ? undefined : Math.max(0, startedAt - readyAt),
+    });
     const progress: StepSummary[] = [];
     const running = runner.run(taskInputOf(request), {
       timeoutMs: request.timeoutMs,

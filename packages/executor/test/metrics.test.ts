@@ -1,7 +1,7 @@
 /**
  * The runnable executor's metrics endpoint, on real child processes: `--metrics-port 0` serves /metrics
  * (runs started and finished by flow and status, durations, active runs, registration, Redis connection,
- * heartbeat failures, isolation threads and their replacements, process metrics) and /healthz (200 while registered and connected, 503 naming what is
+ * heartbeat failures, isolation threads and their replacements, the wait from queue to start, process metrics) and /healthz (200 while registered and connected, 503 naming what is
  * wrong while Redis is down or the record is gone). Off by default; a port that is taken exits 1.
  */
 import { createServer, type Server } from 'node:net';
@@ -85,6 +85,9 @@ describe('executor metrics endpoint', () => {
     expect(
       sample(during, 'kisjobs_executor_run_duration_seconds_sum{flow="etl",status="succeeded"}'),
     ).toBeGreaterThan(0);
+    // Every started run's wait in the queue is observed once.
+    expect(sample(during, 'kisjobs_executor_run_wait_seconds_count')).toBe(4);
+    expect(sample(during, 'kisjobs_executor_run_wait_seconds_sum')).toBeGreaterThanOrEqual(0);
 
     expect((await s.side.finished(held.runId)).status).toBe('succeeded');
     const after = await scrape(base);
@@ -96,6 +99,16 @@ describe('executor metrics endpoint', () => {
     expect(
       sample(after, 'kisjobs_executor_run_duration_seconds_bucket{le="2.5",flow="sleep",status="succeeded"}'),
     ).toBe(1);
+
+    // A delayed run (a retry's backoff) waits from the end of its delay, not from when it was added.
+    const delayed = await s.side.enqueue(runRequest('etl'), undefined, { delayMs: 2_500 });
+    const addedAt = Date.now();
+    expect((await s.side.finished(delayed.runId)).status).toBe('succeeded');
+    expect(Date.now() - addedAt).toBeGreaterThanOrEqual(2_400);
+    const waited = await scrape(base);
+    expect(sample(waited, 'kisjobs_executor_run_wait_seconds_count')).toBe(5);
+    const within = (text: string) => sample(text, 'kisjobs_executor_run_wait_seconds_bucket{le="1"}') ?? 0;
+    expect(within(waited) - within(after)).toBe(1);
 
     // A run stuck in a CPU loop is ended by killing its thread, which is then replaced.
     const stuck = await s.side.enqueue(runRequest('spin'));

@@ -47,11 +47,14 @@ describe('executor observer', () => {
 
     expect(starts).toEqual(
       expect.arrayContaining([
-        { runId: ok.runId, flow: 'etl', attempt: 2 },
-        { runId: bad.runId, flow: 'throw', attempt: 1 },
+        { runId: ok.runId, flow: 'etl', attempt: 2, waitedMs: expect.any(Number) },
+        { runId: bad.runId, flow: 'throw', attempt: 1, waitedMs: expect.any(Number) },
       ]),
     );
     expect(starts).toHaveLength(2);
+    // From ready in the queue to started: not negative, and not longer than the test has been running.
+    for (const e of starts) expect(e.waitedMs).toBeGreaterThanOrEqual(0);
+    for (const e of starts) expect(e.waitedMs).toBeLessThan(30_000);
     const byRun = new Map(ends.map((e) => [e.runId, e]));
     expect(byRun.get(ok.runId)).toMatchObject({ flow: 'etl', status: 'succeeded' });
     expect(byRun.get(ok.runId)?.durationMs).toBeGreaterThanOrEqual(0);

@@ -84,13 +84,20 @@ export class SchedulerSide {
   }
 
   /** Enqueues a run (validated like the scheduler would) on the group queue, or a direct queue. */
-  async enqueue(request: RunRequest, target?: { instanceId: string }): Promise<RunRequest> {
+  async enqueue(
+    request: RunRequest,
+    target?: { instanceId: string },
+    options: { delayMs?: number } = {},
+  ): Promise<RunRequest> {
     encodePayload('runRequest', request);
     const name =
       target === undefined
         ? this.ks.groupQueue(request.routing.group)
         : this.ks.directQueue(target.instanceId);
-    await this.queue(name).add('run', request, { jobId: request.runId });
+    await this.queue(name).add('run', request, {
+      jobId: request.runId,
+      ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
+    });
     return request;
   }
 
