@@ -59,7 +59,11 @@ export interface SchedulerOptions {
   readonly clock?: Clock;
   /** Unique per replica (default `<host>-<pid>`). */
   readonly consumerName?: string;
-  readonly dispatch?: { readonly sweepIntervalMs?: number; readonly sweep?: SweepOptions };
+  readonly dispatch?: {
+    readonly sweepIntervalMs?: number;
+    readonly firstSweepAfterMs?: number;
+    readonly sweep?: SweepOptions;
+  };
   /** Registry liveness scan period (default the registry's). */
   readonly registryScanIntervalMs?: number;
   /** Lost-run detector sweep period (default the detector's). */
@@ -153,6 +157,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     ...(options.dispatch?.sweepIntervalMs === undefined
       ? {}
       : { sweepIntervalMs: options.dispatch.sweepIntervalMs }),
+    ...(options.dispatch?.firstSweepAfterMs === undefined
+      ? {}
+      : { firstSweepAfterMs: options.dispatch.firstSweepAfterMs }),
     ...(options.dispatch?.sweep === undefined ? {} : { sweep: options.dispatch.sweep }),
   });
   const dispatch = dispatcher;

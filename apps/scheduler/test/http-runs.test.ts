@@ -79,8 +79,11 @@ async function seedRuns(jobId: string, sceneId: string, count: number, into: str
 
 beforeAll(async () => {
   // The seeded runs are pending and never dispatched: the dispatcher's sweep would pick them up (that is its
-  // job), so it is kept out of the way of these tests of the HTTP layer.
-  env = await httpEnv('http-runs', { scheduler: { dispatch: { sweepIntervalMs: 3_600_000 } } });
+  // job: held runs of a group with no executor end failed), so it is kept out of the way of these tests of the
+  // HTTP layer, its first sweep included (by default 1 s after start, while these tests run).
+  env = await httpEnv('http-runs', {
+    scheduler: { dispatch: { sweepIntervalMs: 3_600_000, firstSweepAfterMs: 3_600_000 } },
+  });
   sceneA = await env.scene('runs-a');
   sceneB = await env.scene('runs-b');
   admin = await env.user('admin');

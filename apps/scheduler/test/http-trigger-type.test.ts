@@ -12,7 +12,9 @@ let jobId: string;
 
 beforeAll(async () => {
   // No executor runs here: the run is recorded and put on the group's queue, which is all this looks at.
-  env = await httpEnv('trigger-type', { scheduler: { dispatch: { sweepIntervalMs: 3_600_000 } } });
+  env = await httpEnv('trigger-type', {
+    scheduler: { dispatch: { sweepIntervalMs: 3_600_000, firstSweepAfterMs: 3_600_000 } },
+  });
   const scheduler = env.scheduler;
   if (scheduler === undefined) throw new Error('runs with a scheduler');
   const sceneId = await env.scene('trigger-type');

@@ -56,6 +56,8 @@ export interface DispatcherOptions {
   readonly registry: ExecutorDirectory;
   /** Default 5 s. */
   readonly sweepIntervalMs?: number;
+  /** The first sweep after `start()` (repairs soon after a restart). Default the interval, at most 1 s. */
+  readonly firstSweepAfterMs?: number;
   readonly sweep?: SweepOptions;
   /** How long a resolved flow config is reused. Default 2 s. */
   readonly flowCacheTtlMs?: number;
@@ -175,7 +177,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     flows,
     start() {
-      task.start(Math.min(1_000, sweepIntervalMs));
+      task.start(options.firstSweepAfterMs ?? Math.min(1_000, sweepIntervalMs));
     },
     async close() {
       closed = true;
