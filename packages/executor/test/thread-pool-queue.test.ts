@@ -29,7 +29,8 @@ function makePool(options: Partial<ThreadPoolOptions> & { size: number }): {
   return { pool, executions: (index) => Atomics.load(counts, index) };
 }
 
-const tally = (index: number): PoolTestTask => ({ kind: 'tally', index });
+const tally = (index: number, ms?: number): PoolTestTask =>
+  ms === undefined ? { kind: 'tally', index } : { kind: 'tally', index, ms };
 const output = (outcome: { kind: string; output?: unknown }): unknown =>
   outcome.kind === 'done' ? outcome.output : outcome.kind;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,14 +54,20 @@ describe('ThreadPool queues', () => {
   });
 
   it('spreads over more threads once a queue is full, and without queues gives each task a thread', async () => {
+    // Tasks that last a while: an instant one may end (in its thread) while the next ones are handed out,
+    // which rightly frees room in its thread's queue, and then fewer threads take the nine.
     const queued = makePool({ size: 8, queueDepth: 2, queueHoldMs: 60_000 });
     await queued.pool.warm();
-    const some = await Promise.all(Array.from({ length: 9 }, (_, i) => queued.pool.run(`s${i}`, tally(i))));
+    const some = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => queued.pool.run(`s${i}`, tally(i, 200))),
+    );
     expect(new Set(some.map(output)).size).toBe(3);
 
     const plain = makePool({ size: 4, queueDepth: 0 });
     await plain.pool.warm();
-    const each = await Promise.all(Array.from({ length: 4 }, (_, i) => plain.pool.run(`p${i}`, tally(i))));
+    const each = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => plain.pool.run(`p${i}`, tally(i, 200))),
+    );
     expect(new Set(each.map(output)).size).toBe(4);
   });
 
