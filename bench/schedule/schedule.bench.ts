@@ -32,7 +32,16 @@ import {
   type ServiceChild,
 } from '../../test/schedule/support/stack.js';
 import { measureScale, type ScaleResult } from './scale.js';
-import { latencyOf, median, ProcSampler, sleep, writeDocsSection, type Latency } from './measure.js';
+import {
+  bucketQuantileMs,
+  histogramBuckets,
+  latencyOf,
+  median,
+  ProcSampler,
+  sleep,
+  writeDocsSection,
+  type Latency,
+} from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,6 +70,8 @@ interface WindowResult {
   readonly notSucceededBy: string;
   readonly started: Latency;
   readonly triggered: Latency;
+  /** p50 / p99 of the executor's `kisjobs_executor_run_wait_seconds` over the window (ready → started). */
+  readonly executorWait?: string;
   readonly schedulerCpuPct: number;
   readonly schedulerRssMb: number;
 }
@@ -76,6 +87,8 @@ async function measureWindow(
     expr: (i: number) => string | { everyMs: number };
     startAt: (start: number, i: number) => Date;
   },
+  /** The executor's /metrics URL: its start-delay histogram is read before and after the window. */
+  executorMetrics?: string,
 ): Promise<WindowResult> {
   const period = spec.everySeconds * 1000;
   const start = Math.ceil((Date.now() + 5_000 + spec.jobs / 5) / period) * period;
@@ -89,6 +102,11 @@ async function measureWindow(
     blockStrategy: 'parallel',
     namePrefix: prefix,
   });
+  const waitHistogram = async () =>
+    executorMetrics === undefined
+      ? undefined
+      : histogramBuckets(await (await fetch(executorMetrics)).text(), 'kisjobs_executor_run_wait_seconds');
+  const waitBefore = await waitHistogram();
   await sleep(start - Date.now());
   const sampler = new ProcSampler(scheduler.child.pid ?? 0);
   await sleep(end - Date.now());
@@ -111,6 +129,15 @@ async function measureWindow(
     `${prefix}%`,
   );
   const distinct = new Set(rows.map((r) => `${r.job_id}|${r.at.getTime()}`)).size;
+  const waitAfter = await waitHistogram();
+  const waitQuantile = (q: number): string => {
+    const found =
+      waitBefore === undefined || waitAfter === undefined
+        ? undefined
+        : bucketQuantileMs(waitBefore, waitAfter, q);
+    if (found === undefined) return '-';
+    return 'atMost' in found ? `≤ ${Math.round(found.atMost)}` : `> ${Math.round(found.moreThan)}`;
+  };
   return {
     name: spec.name,
     jobs: spec.jobs,
@@ -122,6 +149,9 @@ async function measureWindow(
     notSucceededBy: statusCounts(rows.filter((r) => r.status !== 'succeeded').map((r) => r.status)),
     started: latencyOf(rows.flatMap((r) => (r.started === null ? [] : [Number(r.started)]))),
     triggered: latencyOf(rows.map((r) => Number(r.triggered))),
+    ...(executorMetrics === undefined
+      ? {}
+      : { executorWait: `${waitQuantile(0.5)} / ${waitQuantile(0.99)} ms` }),
     schedulerCpuPct: usage.cpuPct,
     schedulerRssMb: usage.maxRssMb,
   };
@@ -135,12 +165,12 @@ function statusCounts(statuses: readonly string[]): string {
 
 function windowTable(results: readonly WindowResult[]): string {
   const head =
-    '| scenario | fires (expected) | distinct | not succeeded | start − instant p50 / p99 / max | recorded − instant p50 / p99 / max | scheduler CPU | scheduler RSS |';
-  const sep = '|---|---:|---:|---:|---:|---:|---:|---:|';
+    '| scenario | fires (expected) | distinct | not succeeded | start − instant p50 / p99 / max | recorded − instant p50 / p99 / max | executor wait p50 / p99 | scheduler CPU | scheduler RSS |';
+  const sep = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const ms = (l: Latency) => (l.count === 0 ? 'none started' : `${l.p50} / ${l.p99} / ${l.max} ms`);
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.recorded.toLocaleString('en-US')} (${r.expected.toLocaleString('en-US')}) | ${r.distinct.toLocaleString('en-US')} | ${r.notSucceeded}${r.notSucceededBy === '' ? '' : ` (${r.notSucceededBy})`} | ${ms(r.started)} | ${ms(r.triggered)} | ${r.schedulerCpuPct}% | ${r.schedulerRssMb} MB |`,
+      `| ${r.name} | ${r.recorded.toLocaleString('en-US')} (${r.expected.toLocaleString('en-US')}) | ${r.distinct.toLocaleString('en-US')} | ${r.notSucceeded}${r.notSucceededBy === '' ? '' : ` (${r.notSucceededBy})`} | ${ms(r.started)} | ${ms(r.triggered)} | ${r.executorWait ?? '-'} | ${r.schedulerCpuPct}% | ${r.schedulerRssMb} MB |`,
   );
   return [head, sep, ...rows].join('\n');
 }
@@ -153,15 +183,21 @@ async function precision(
   const stack = await startScheduleStack('bench-schedule');
   const results: WindowResult[] = [];
   const run = async (spec: Parameters<typeof measureWindow>[2]) => {
-    results.push(await measureWindow(stack, scheduler, { ...spec, name: `${spec.name}${label}` }));
+    results.push(
+      await measureWindow(stack, scheduler, { ...spec, name: `${spec.name}${label}` }, executorMetrics),
+    );
     console.log(windowTable(results.slice(-1)));
   };
   let scheduler: ServiceChild;
+  let executorMetrics: string | undefined;
   try {
     scheduler = await stack.spawnScheduler({ name: 'bench' });
     // Every isolation thread started before anything is measured (each loads tsx and the functions module,
     // about half a second of CPU), so that no window pays for thread start-up.
-    await stack.spawnExecutor({ concurrency, warmThreads: concurrency });
+    const executor = await stack.spawnExecutor({ concurrency, warmThreads: concurrency, metrics: true });
+    executorMetrics = String(
+      (await executor.waitForLine((line) => line.msg === 'metrics endpoint listening'))['url'],
+    );
     const seconds = QUICK ? 20 : 120;
     const reps = label === '' && !QUICK ? 3 : 1;
     if (!QUICK) {

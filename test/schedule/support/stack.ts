@@ -136,6 +136,8 @@ export interface ScheduleStack {
     readonly token?: string;
     /** Isolation threads to start before the executor takes runs (`--warm-threads`). */
     readonly warmThreads?: number;
+    /** Serve /metrics on a free port (`--metrics-port 0`); its URL is in the `metrics endpoint listening` line. */
+    readonly metrics?: boolean;
   }): Promise<ServiceChild>;
   createGroup(name: string): Promise<string>;
   close(): Promise<void>;
@@ -212,10 +214,11 @@ export async function startScheduleStack(
         '--concurrency',
         String(opts.concurrency ?? 50),
         ...(opts.warmThreads === undefined ? [] : ['--warm-threads', String(opts.warmThreads)]),
+        ...(opts.metrics === true ? ['--metrics-port', '0'] : []),
       ];
       const service = watchLines(
         spawnService(process.execPath, args, { env }),
-        (line) => line.msg === 'executor started',
+        (line) => line.msg === 'executor started' || line.msg === 'metrics endpoint listening',
       );
       children.push(service);
       // Warm threads start two at a time, about half a second of CPU each.
